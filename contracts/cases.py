@@ -1,0 +1,77 @@
+"""Events produced by intake, the owner of cases.
+
+Other services react to these (the SLA engine starts, pauses and stops clocks; dispatch assigns;
+reporting projects). Field meanings follow the domain's case record.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field
+
+from .envelope import Event
+
+
+class Tier(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB = "web"
+    FAX = "fax"
+    SMS = "sms"
+    IM = "im"
+    MONITORING = "monitoring"
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    AWAITING_REPRODUCTION = "awaiting_reproduction"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+class CaseEvent(Event):
+    case_id: UUID
+
+
+class CaseOpened(CaseEvent, event_type="case.opened", version=1, producer="intake"):
+    case_number: str = Field(pattern=r"^\d{4}-\d{6,}$", examples=["2026-000123"])
+    organisation_id: UUID
+    contract_id: str = Field(min_length=1, max_length=64)
+    system_id: str = Field(min_length=1, max_length=64, description="The maintained system or platform.")
+    tier: Tier
+    channel: Channel
+    title: str = Field(min_length=1, max_length=200)
+
+
+class CaseTierChanged(CaseEvent, event_type="case.tier_changed", version=1, producer="intake"):
+    from_tier: Tier
+    to_tier: Tier
+    reason: str = Field(min_length=1, max_length=2000)
+    changed_by: str = Field(min_length=1, max_length=128)
+
+
+class CaseStatusChanged(CaseEvent, event_type="case.status_changed", version=1, producer="intake"):
+    from_status: CaseStatus
+    to_status: CaseStatus
+    reason: str | None = Field(default=None, max_length=2000)
+    changed_by: str = Field(min_length=1, max_length=128)
+
+
+class CaseNoteAdded(CaseEvent, event_type="case.note_added", version=1, producer="intake"):
+    note_id: UUID
+    author: str = Field(min_length=1, max_length=128)
+    internal: bool = Field(description="Internal notes are never shown to customers.")
+    body: str = Field(min_length=1, max_length=20000)

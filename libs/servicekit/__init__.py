@@ -1,0 +1,1 @@
+"""Plumbing shared by every service: settings, logs, metrics, database, reliable messaging, launcher."""

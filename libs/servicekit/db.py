@@ -1,0 +1,98 @@
+"""Database access for a service: its engine, transactions that record events, and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.orm import Session
+
+from contracts import Event
+
+from .messaging import outbox
+from .messaging.schema import inbox
+
+_CLAIM = (f"INSERT INTO {inbox.name} (consumer, event_id, event_type) VALUES (%s, %s, %s) "
+          "ON CONFLICT DO NOTHING RETURNING 1")
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    # No pre-ping: it costs a round trip per transaction; a dead pooled connection fails one
+    # transaction, which the consumer retries, and the pool then replaces it.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+@dataclass
+class Tx:
+    """One database transaction of a service: state changes plus the events they cause.
+
+    `connection` is the Core connection the transaction runs on; `session` is an ORM session on the
+    same transaction, made only when a handler asks for it (it costs time on every event otherwise).
+    """
+
+    connection: Connection
+    service: str
+    correlation_id: str | None = None
+    emitted: list[Event] = field(default_factory=list)
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def emit(self, event: Event) -> None:
+        """Record `event` in the outbox; it is published only if this transaction commits."""
+        outbox.record(self.connection, self.service, event)
+        self.emitted.append(event)
+
+    def claim(self, consumer: str, event: Event) -> bool:
+        """Record that `consumer` processed `event`; False when it already had (a duplicate)."""
+        # Plain driver SQL: this runs once per consumed event, and statement compilation showed in profiles.
+        claimed = self.connection.exec_driver_sql(_CLAIM, (consumer, str(event.event_id), event.event_type))
+        return claimed.first() is not None
+
+    def _flush(self) -> None:
+        if self._session is not None:
+            self._session.commit()  # flushes into the enclosing transaction, which commits it
+            self._session.close()
+
+
+class UnitOfWork:
+    """Opens transactions on a service's database and wakes the outbox relay after commits."""
+
+    def __init__(self, engine: Engine, service: str, on_events_committed=lambda: None) -> None:  # noqa: ANN001
+        self.engine = engine
+        self.service = service
+        self._on_events_committed = on_events_committed
+
+    @contextmanager
+    def transaction(self, correlation_id: str | None = None) -> Iterator[Tx]:
+        with self.engine.begin() as connection:
+            tx = Tx(connection, self.service, correlation_id)
+            yield tx
+            tx._flush()
+        if tx.emitted:
+            self._on_events_committed()
+
+
+def migrate(versions_dir: Path | None, database_url: str, revision: str = "head") -> None:
+    """Apply the messaging tables' and a service's own Alembic versions (`migrations/versions/`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    here = Path(__file__).parent / "alembic"
+    locations = [here / "messaging_versions", *([versions_dir] if versions_dir else [])]
+    config = Config()
+    config.set_main_option("script_location", str(here))
+    config.set_main_option("version_locations", " ".join(str(p) for p in locations))
+    config.set_main_option("path_separator", "space")
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, revision)
+
+
+__all__ = ["Tx", "UnitOfWork", "make_engine", "migrate"]

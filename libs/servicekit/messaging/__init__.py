@@ -1,0 +1,1 @@
+"""Reliable messaging: transactional outbox + confirming relay, idempotent consumers, dead letters."""

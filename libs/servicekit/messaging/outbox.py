@@ -1,0 +1,28 @@
+"""Recording events in the outbox, in the same transaction as the state change that causes them."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlalchemy import Connection
+
+from contracts import Event
+
+from . import topology
+from .schema import outbox
+
+
+class ForeignEventError(ValueError):
+    """A service may only emit the events it owns (the contracts name each event's producer)."""
+
+
+def record(connection: Connection, service: str, event: Event) -> None:
+    if event.PRODUCER != service:
+        raise ForeignEventError(f"{service} cannot emit {event.event_type}: {event.PRODUCER} owns it")
+    connection.execute(insert(outbox).values(
+        event_id=event.event_id,
+        event_type=event.event_type,
+        exchange=topology.events_exchange(service).name,
+        routing_key=event.event_type,
+        correlation_id=event.correlation_id,
+        body=event.to_json(),
+    ))

@@ -1,0 +1,1 @@
+"""Dispatch: owns engineers, assignments, acknowledgements, visits and notifications."""

@@ -1,0 +1,1 @@
+"""Intake: owns cases (number, reporter, tier, status machine, notes, attachments, timeline)."""

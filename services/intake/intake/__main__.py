@@ -1,0 +1,5 @@
+from servicekit.launcher import run_service
+
+from intake.service import IntakeService
+
+run_service(IntakeService)

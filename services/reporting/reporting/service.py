@@ -1,0 +1,24 @@
+"""The reporting nameko service: keeps the event history that projections and SLA replays read."""
+
+import contracts
+from contracts import Event
+from servicekit.db import Tx
+from servicekit.messaging.consumer import event_consumer
+from servicekit.service import PlatformService
+
+from .adapters.tables import event_log
+
+# Driver SQL: every event of the platform passes here; ON CONFLICT keeps a replayed event single.
+_RECORD = (f"INSERT INTO {event_log.name} (event_id, event_type, schema_version, occurred_at, case_id, "
+           "correlation_id, payload) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING")
+ALL_EVENT_TYPES = tuple(sorted({event_type for event_type, _ in contracts.catalogue()}))
+
+
+class ReportingService(PlatformService):
+    name = "reporting"
+
+    @event_consumer(*ALL_EVENT_TYPES)
+    def record_event(self, tx: Tx, event: Event) -> None:
+        tx.connection.exec_driver_sql(_RECORD, (
+            str(event.event_id), event.event_type, event.schema_version, event.occurred_at,
+            None if event.case_id is None else str(event.case_id), event.correlation_id, event.to_json()))

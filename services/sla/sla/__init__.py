@@ -1,0 +1,1 @@
+"""SLA timer: owns policies, calendars, clocks, escalation ladders and durable timers."""

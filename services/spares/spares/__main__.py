@@ -1,0 +1,5 @@
+from servicekit.launcher import run_service
+
+from spares.service import SparesService
+
+run_service(SparesService)
