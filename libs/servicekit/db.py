@@ -65,7 +65,7 @@ class Tx:
 class UnitOfWork:
     """Opens transactions on a service's database and wakes the outbox relay after commits."""
 
-    def __init__(self, engine: Engine, service: str, on_events_committed=lambda: None) -> None:  # noqa: ANN001
+    def __init__(self, engine: Engine, service: str, on_events_committed=lambda: None) -> None:
         self.engine = engine
         self.service = service
         self._on_events_committed = on_events_committed
@@ -80,13 +80,13 @@ class UnitOfWork:
             self._on_events_committed()
 
 
-def migrate(versions_dir: Path | None, database_url: str, revision: str = "head") -> None:
+def migrate(versions_dir: Path | None, database_url: str, revision: str = "head", messaging: bool = True) -> None:
     """Apply the messaging tables' and a service's own Alembic versions (`migrations/versions/`)."""
     from alembic import command
     from alembic.config import Config
 
     here = Path(__file__).parent / "alembic"
-    locations = [here / "messaging_versions", *([versions_dir] if versions_dir else [])]
+    locations = [*([here / "messaging_versions"] if messaging else []), *([versions_dir] if versions_dir else [])]
     config = Config()
     config.set_main_option("script_location", str(here))
     config.set_main_option("version_locations", " ".join(str(p) for p in locations))

@@ -40,7 +40,7 @@ def run_service(service_cls: type) -> None:
     runner.add_service(service_cls)
     stopping = eventlet.event.Event()
 
-    def request_stop(signum, frame) -> None:  # noqa: ANN001
+    def request_stop(signum, frame) -> None:
         if not stopping.ready():
             stopping.send(signum)
 

@@ -40,12 +40,12 @@ class Database(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> ServiceDatabase:  # noqa: ANN001
+    def get_dependency(self, worker_ctx) -> ServiceDatabase:
         return self.unit_of_work
 
 
 class ServiceDatabase(UnitOfWork):
-    def __init__(self, engine, service: str, relay: OutboxRelay) -> None:  # noqa: ANN001
+    def __init__(self, engine, service: str, relay: OutboxRelay) -> None:
         super().__init__(engine, service, relay.wake)
         self.relay = relay
 
@@ -66,16 +66,16 @@ class PlatformService:
     db = Database()
 
     @http("GET", "/health/live")
-    def health_live(self, request) -> tuple[int, dict, str]:  # noqa: ANN001
+    def health_live(self, request) -> tuple[int, dict, str]:
         return 200, {"Content-Type": "application/json"}, json.dumps({"status": "alive", "service": self.name})
 
     @http("GET", "/health/ready")
-    def health_ready(self, request) -> tuple[int, dict, str]:  # noqa: ANN001
+    def health_ready(self, request) -> tuple[int, dict, str]:
         checks = self.db.readiness()
         ready = all(checks.values())
         body = json.dumps({"status": "ready" if ready else "not ready", "service": self.name, "checks": checks})
         return (200 if ready else 503), {"Content-Type": "application/json"}, body
 
     @http("GET", "/metrics")
-    def metrics(self, request) -> tuple[int, dict, str]:  # noqa: ANN001
+    def metrics(self, request) -> tuple[int, dict, str]:
         return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()

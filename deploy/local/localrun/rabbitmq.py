@@ -88,7 +88,7 @@ class RabbitServer:
             conn.connect()
             conn.close()
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001  (any failure means: not ready yet)
             return False
 
     def stop(self, timeout: float = 60) -> None:

@@ -35,7 +35,7 @@ def ensure_system_packages() -> None:
         return
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     if sudo and shutil.which("sudo") is None:
-        raise SystemExit(f"missing Debian packages {missing}; install them as root: apt-get install -y {' '.join(missing)}")
+        raise SystemExit(f"missing Debian packages; as root: apt-get install -y {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print(f"installing Debian packages: {' '.join(missing)}", flush=True)
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)

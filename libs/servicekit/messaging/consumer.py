@@ -20,7 +20,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from functools import partial
 
 from kombu import Connection
@@ -39,7 +39,7 @@ from .parking import Parking
 log = logging.getLogger(__name__)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
 
@@ -47,7 +47,7 @@ class Outcome(str, Enum):
 class SafeQueueConsumer(QueueConsumer):
     """nameko's queue consumer, except an undecodable body is parked instead of killing the consumer."""
 
-    def get_consumers(self, consumer_cls, channel):  # noqa: ANN001, ANN201
+    def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(provider.handle_undecodable)
@@ -68,7 +68,7 @@ class EventConsumer(Consumer):
     queue_consumer = SafeQueueConsumer()
     parking_provider = ParkingProvider()
 
-    def __init__(self, event_types: tuple[str, ...], **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, event_types: tuple[str, ...], **kwargs) -> None:
         self.event_types = event_types
         super().__init__(queue=None, **kwargs)
 
@@ -89,7 +89,7 @@ class EventConsumer(Consumer):
     def parking(self) -> Parking:
         return self.parking_provider.parking
 
-    def handle_message(self, body, message) -> None:  # noqa: ANN001
+    def handle_message(self, body, message) -> None:
         try:
             event = contracts.parse(body)
             if event.event_type not in self.event_types:
@@ -103,10 +103,10 @@ class EventConsumer(Consumer):
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)  # shutting down: another replica takes it
 
-    def handle_undecodable(self, message, exc: Exception) -> None:  # noqa: ANN001
+    def handle_undecodable(self, message, exc: Exception) -> None:
         self.container.spawn_managed_thread(partial(self._park, message, "undecodable", repr(exc), None))
 
-    def _handle_result(self, message, event: Event, worker_ctx, result=None, exc_info=None):  # noqa: ANN001, ANN202
+    def _handle_result(self, message, event: Event, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             metrics.MESSAGES_CONSUMED.labels(self.service, event.event_type, result.value).inc()
             self.queue_consumer.ack_message(message)
@@ -124,7 +124,7 @@ class EventConsumer(Consumer):
             self._park(message, "failed", error, event.event_type)
         return result, exc_info
 
-    def _park(self, message, reason: str, error: str, event_type: str | None) -> None:  # noqa: ANN001
+    def _park(self, message, reason: str, error: str, event_type: str | None) -> None:
         event_type = event_type if isinstance(event_type, str) and len(event_type) <= 100 else "unknown"
         log.error("dead-lettering a message from %s (%s): %s", self.queue_name, reason, error.splitlines()[-1:])
         self.parking.dead_letter(message, self.queue_name, reason, error)
@@ -140,7 +140,7 @@ def event_consumer(*event_types: str) -> Callable:
 
     def decorate(handler: Callable) -> Callable:
         @functools.wraps(handler)
-        def consume(service, event: Event) -> Outcome:  # noqa: ANN001
+        def consume(service, event: Event) -> Outcome:
             started = time.perf_counter()
             with log_context(event_type=event.event_type, correlation_id=event.correlation_id, case_id=event.case_id):
                 with service.db.transaction(correlation_id=event.correlation_id) as tx:

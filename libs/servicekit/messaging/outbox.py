@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert
 
 from contracts import Event
 

@@ -6,7 +6,6 @@ written, then the broker's (possibly multiple) acks are awaited together.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -100,7 +99,7 @@ class ConfirmingPublisher:
                 raise PublishFailed(f"{len(self._unconfirmed)} messages not confirmed within {timeout}s")
             try:
                 self._conn.connection.drain_events(timeout=min(remaining, 1.0))
-            except socket.timeout:
+            except TimeoutError:
                 continue
         if self._nacked:
             raise PublishFailed("the broker nacked part of the batch")

@@ -33,13 +33,13 @@ inbox = Table(
 )
 
 
-def create_tables(op) -> None:  # noqa: ANN001  (an Alembic operations object)
+def create_tables(op) -> None:
     """Create the outbox and inbox in an Alembic migration."""
     for table in (outbox, inbox):
         op.create_table(table.name, *(c.copy() for c in table.columns))
     op.create_index("outbox_unpublished", "outbox", ["id"], postgresql_where=text("published_at IS NULL"))
 
 
-def drop_tables(op) -> None:  # noqa: ANN001
+def drop_tables(op) -> None:
     op.drop_table("inbox")
     op.drop_table("outbox")

@@ -41,7 +41,7 @@ def dead_letter_queue(name: str) -> Queue:
     return Queue(f"{name}.dlq", durable=True)
 
 
-def declare(channel, *entities) -> None:  # noqa: ANN001
+def declare(channel, *entities) -> None:
     """Declare exchanges and queues (with their bindings) on a kombu channel; idempotent."""
     for entity in entities:
         entity.maybe_bind(channel)

@@ -1,5 +1,4 @@
-from servicekit.launcher import run_service
-
 from dispatch.service import DispatchService
+from servicekit.launcher import run_service
 
 run_service(DispatchService)

@@ -1,5 +1,4 @@
-from servicekit.launcher import run_service
-
 from intake.service import IntakeService
+from servicekit.launcher import run_service
 
 run_service(IntakeService)

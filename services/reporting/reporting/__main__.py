@@ -1,5 +1,4 @@
-from servicekit.launcher import run_service
-
 from reporting.service import ReportingService
+from servicekit.launcher import run_service
 
 run_service(ReportingService)

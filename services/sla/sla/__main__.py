@@ -1,5 +1,4 @@
 from servicekit.launcher import run_service
-
 from sla.service import SlaService
 
 run_service(SlaService)
