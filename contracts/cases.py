@@ -47,6 +47,8 @@ class CaseEvent(Event):
 
 
 class CaseOpened(CaseEvent, event_type="case.opened", version=1, producer="intake"):
+    """A case was recorded; its clocks start and dispatch looks for an engineer."""
+
     case_number: str = Field(pattern=r"^\d{4}-\d{6,}$", examples=["2026-000123"])
     organisation_id: UUID
     contract_id: str = Field(min_length=1, max_length=64)
@@ -57,6 +59,8 @@ class CaseOpened(CaseEvent, event_type="case.opened", version=1, producer="intak
 
 
 class CaseTierChanged(CaseEvent, event_type="case.tier_changed", version=1, producer="intake"):
+    """An agent changed the severity tier; running clocks are recomputed under the new tier."""
+
     from_tier: Tier
     to_tier: Tier
     reason: str = Field(min_length=1, max_length=2000)
@@ -64,6 +68,8 @@ class CaseTierChanged(CaseEvent, event_type="case.tier_changed", version=1, prod
 
 
 class CaseStatusChanged(CaseEvent, event_type="case.status_changed", version=1, producer="intake"):
+    """The case moved in its status machine; clocks pause, resume, stop or reopen accordingly."""
+
     from_status: CaseStatus
     to_status: CaseStatus
     reason: str | None = Field(default=None, max_length=2000)
@@ -71,6 +77,8 @@ class CaseStatusChanged(CaseEvent, event_type="case.status_changed", version=1, 
 
 
 class CaseNoteAdded(CaseEvent, event_type="case.note_added", version=1, producer="intake"):
+    """Someone allowed (customers included) added a note to the case timeline."""
+
     note_id: UUID
     author: str = Field(min_length=1, max_length=128)
     internal: bool = Field(description="Internal notes are never shown to customers.")

@@ -79,15 +79,6 @@ class Event(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json()
 
-    @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        schema = cls.model_json_schema()
-        schema["properties"]["event_type"]["const"] = cls.EVENT_TYPE
-        schema["properties"]["schema_version"]["const"] = cls.VERSION
-        schema["required"] = sorted(set(schema.get("required", [])) | {"event_type", "schema_version",
-                                                                      "correlation_id"})
-        return schema
-
 
 def catalogue() -> dict[tuple[str, int], type[Event]]:
     """Every registered event type and version, sorted by name."""

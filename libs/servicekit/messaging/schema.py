@@ -34,12 +34,9 @@ inbox = Table(
 
 
 def create_tables(op) -> None:
-    """Create the outbox and inbox in an Alembic migration."""
-    for table in (outbox, inbox):
-        op.create_table(table.name, *(c.copy() for c in table.columns))
-    op.create_index("outbox_unpublished", "outbox", ["id"], postgresql_where=text("published_at IS NULL"))
+    """Create the outbox and inbox (with their indexes) in an Alembic migration."""
+    metadata.create_all(op.get_bind(), tables=[outbox, inbox])
 
 
 def drop_tables(op) -> None:
-    op.drop_table("inbox")
-    op.drop_table("outbox")
+    metadata.drop_all(op.get_bind(), tables=[outbox, inbox])
