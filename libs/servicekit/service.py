@@ -26,15 +26,20 @@ class Database(DependencyProvider):
         settings: ServiceSettings = self.container.config["SERVICEKIT"]
         service = self.container.service_name
         self.engine = make_engine(settings.database_url, settings.db_pool_size)
-        self.relay = OutboxRelay(self.engine, settings.amqp_uri, service, settings.relay_batch_size,
-                                 settings.relay_poll_interval_s, settings.outbox_retention_hours)
-        self.unit_of_work = ServiceDatabase(self.engine, service, self.relay)
+        # Several relay loops overlap one batch's confirm wait with the next batch's publishing;
+        # SKIP LOCKED keeps them (and other replicas) off each other's rows.
+        self.relays = [OutboxRelay(self.engine, settings.amqp_uri, service, settings.relay_batch_size,
+                                   settings.relay_poll_interval_s, settings.outbox_retention_hours)
+                       for _ in range(settings.relay_workers)]
+        self.unit_of_work = ServiceDatabase(self.engine, service, self.relays)
 
     def start(self) -> None:
-        self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+        for index, relay in enumerate(self.relays):
+            self.container.spawn_managed_thread(relay.run, identifier=f"outbox_relay_{index}")
 
     def stop(self) -> None:
-        self.relay.stop()
+        for relay in self.relays:
+            relay.stop()
         self.engine.dispose()
 
     def kill(self) -> None:
@@ -45,9 +50,9 @@ class Database(DependencyProvider):
 
 
 class ServiceDatabase(UnitOfWork):
-    def __init__(self, engine, service: str, relay: OutboxRelay) -> None:
-        super().__init__(engine, service, relay.wake)
-        self.relay = relay
+    def __init__(self, engine, service: str, relays: list[OutboxRelay]) -> None:
+        super().__init__(engine, service, lambda: [relay.wake() for relay in relays])
+        self.relays = relays
 
     def readiness(self) -> dict[str, bool]:
         try:
@@ -56,7 +61,7 @@ class ServiceDatabase(UnitOfWork):
             database = True
         except Exception:  # noqa: BLE001  (any failure means: not ready)
             database = False
-        return {"database": database, "broker": self.relay.publisher.connected}
+        return {"database": database, "broker": all(relay.publisher.connected for relay in self.relays)}
 
 
 class PlatformService:

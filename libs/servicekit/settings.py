@@ -21,8 +21,12 @@ class ServiceSettings(BaseSettings):
     max_workers: int = Field(10, ge=1, description="Concurrent handlers per process (also the prefetch count).")
     db_pool_size: int = Field(10, ge=1)
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before a failing message is dead-lettered.")
+    consumer_batch_size: int = Field(50, ge=1, le=1000,
+                                     description="Waiting events a consumer handles in one transaction.")
+    consumer_prefetch: int = Field(200, ge=1, description="Unacknowledged messages a consumer may hold.")
     consumer_retry_delay_ms: int = Field(2000, ge=10, description="Delay before a failed message is retried.")
-    relay_batch_size: int = Field(500, ge=1, le=10000, description="Outbox rows published per confirm round.")
+    relay_workers: int = Field(2, ge=1, le=8, description="Outbox relay loops per process.")
+    relay_batch_size: int = Field(1000, ge=1, le=10000, description="Outbox rows published per confirm round.")
     relay_poll_interval_s: float = Field(0.5, gt=0, description="Idle outbox poll interval (commits also wake it).")
     outbox_retention_hours: float = Field(168, gt=0, description="How long published outbox rows are kept.")
     log_level: str = "INFO"

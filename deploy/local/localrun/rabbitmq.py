@@ -110,6 +110,19 @@ class RabbitServer:
         else:
             wait_until(lambda: not _alive(pid), timeout, "RabbitMQ shutdown")
 
+    def ctl(self, *args: str) -> str:
+        """Run rabbitmqctl against this node (same node name, cookie and config as the server)."""
+        result = subprocess.run(["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", self.nodename, *args], env=self.env(),
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr or result.stdout}")
+        return result.stdout
+
+    def ensure_vhost(self, vhost: str) -> None:
+        if vhost not in self.ctl("list_vhosts", "--silent").split():
+            self.ctl("add_vhost", vhost)
+        self.ctl("set_permissions", "-p", vhost, self.user, ".*", ".*", ".*")
+
     def url(self, vhost: str = "/") -> str:
         return f"amqp://{self.user}:{self.password}@127.0.0.1:{self.port}/{'%2F' if vhost == '/' else vhost}"
 

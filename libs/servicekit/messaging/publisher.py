@@ -1,7 +1,8 @@
 """Publishing a batch of messages with pipelined publisher confirms.
 
 One blocking confirm per message caps a publisher near 1,000 messages/s; here a whole batch is
-written, then the broker's (possibly multiple) acks are awaited together.
+written, then the broker's (possibly multiple) acks are awaited together. The batch's frames are
+also gathered and sent in one socket write: one write per message was the relay's largest cost.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import amqp
+from amqp.method_framing import frame_writer
 from kombu import Connection
 
 from . import topology
@@ -29,6 +31,21 @@ class OutgoingMessage:
     correlation_id: str
     event_type: str
     headers: dict = field(default_factory=dict)
+
+
+class _FrameBuffer:
+    """Stands in for the socket while a batch is framed; py-amqp hands it a reused buffer, so copy."""
+
+    def __init__(self, transport) -> None:
+        self.transport = transport
+        self.chunks: list[bytes] = []
+
+    def write(self, data) -> None:
+        self.chunks.append(bytes(data))
+
+    def flush(self) -> None:
+        data, self.chunks = b"".join(self.chunks), []
+        self.transport.write(data)
 
 
 class ConfirmingPublisher:
@@ -56,6 +73,8 @@ class ConfirmingPublisher:
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
+        self._buffer = _FrameBuffer(conn.connection.transport)
+        self._buffered_writer = frame_writer(conn.connection, self._buffer)
         self._conn, self._channel, self._next_tag = conn, channel, 1
 
     def close(self) -> None:
@@ -84,13 +103,19 @@ class ConfirmingPublisher:
         assert self._channel is not None and self._conn is not None
         self._nacked = False
         now = int(time.time())
-        for m in messages:
-            msg = amqp.Message(m.body, content_type="application/json", content_encoding="utf-8",
-                               delivery_mode=2, message_id=m.message_id, correlation_id=m.correlation_id,
-                               type=m.event_type, timestamp=now, application_headers=m.headers or None)
-            self._channel.basic_publish(msg, exchange=m.exchange, routing_key=m.routing_key)
-            self._unconfirmed.add(self._next_tag)
-            self._next_tag += 1
+        amqp_conn = self._conn.connection
+        direct_writer, amqp_conn.frame_writer = amqp_conn.frame_writer, self._buffered_writer
+        try:
+            for m in messages:
+                msg = amqp.Message(m.body, content_type="application/json", content_encoding="utf-8",
+                                   delivery_mode=2, message_id=m.message_id, correlation_id=m.correlation_id,
+                                   type=m.event_type, timestamp=now, application_headers=m.headers or None)
+                self._channel.basic_publish(msg, exchange=m.exchange, routing_key=m.routing_key)
+                self._unconfirmed.add(self._next_tag)
+                self._next_tag += 1
+        finally:
+            amqp_conn.frame_writer = direct_writer
+        self._buffer.flush()
         deadline = time.monotonic() + timeout
         while self._unconfirmed:
             remaining = deadline - time.monotonic()
