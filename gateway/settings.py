@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from servicekit.settings import ProcessSettings
 
 
-class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SD_", extra="ignore")
+class GatewaySettings(ProcessSettings):
+    """The gateway's database holds identities, API keys and idempotency keys."""
 
-    amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/%2F", description="RabbitMQ URI (with credentials).")
-    database_url: str = Field("postgresql+psycopg2://localhost/sd_gateway",
-                              description="The gateway's own database: identities, API keys, idempotency keys.")
-    http_host: str = "127.0.0.1"
     http_port: int = 8080
-    log_level: str = "INFO"
-    log_format: str = Field("json", pattern="^(json|text)$")

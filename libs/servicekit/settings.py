@@ -10,14 +10,21 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class ProcessSettings(BaseSettings):
+    """What every process of the system (services and gateway) is configured with."""
+
     model_config = SettingsConfigDict(env_prefix="SD_", extra="ignore")
 
     amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/%2F", description="RabbitMQ URI (with credentials).")
     database_url: str = Field("postgresql+psycopg2://localhost/servicedesk",
-                              description="This service's own database (with credentials).")
+                              description="This process's own database (with credentials).")
     http_host: str = "127.0.0.1"
     http_port: int = Field(9100, description="Port for /health/live, /health/ready and /metrics.")
+    log_level: str = "INFO"
+    log_format: str = Field("json", pattern="^(json|text)$")
+
+
+class ServiceSettings(ProcessSettings):
     max_workers: int = Field(10, ge=1, description="Concurrent handlers per process (also the prefetch count).")
     db_pool_size: int = Field(10, ge=1)
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before a failing message is dead-lettered.")
@@ -29,5 +36,3 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(1000, ge=1, le=10000, description="Outbox rows published per confirm round.")
     relay_poll_interval_s: float = Field(0.5, gt=0, description="Idle outbox poll interval (commits also wake it).")
     outbox_retention_hours: float = Field(168, gt=0, description="How long published outbox rows are kept.")
-    log_level: str = "INFO"
-    log_format: str = Field("json", pattern="^(json|text)$")

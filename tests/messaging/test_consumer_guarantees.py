@@ -96,3 +96,19 @@ def test_an_operator_lists_and_replays_a_dead_letter_once_the_cause_is_fixed(bro
     eventually(lambda: probe_db.effects(poison.event_id) == 1, what="the replayed message to take effect")
     assert all(x.message_id != str(poison.event_id)
                for x in deadletters.show(deadletters.Connection(broker.uri), QUEUE, 100))
+
+
+def test_a_database_outage_delays_events_without_dead_lettering_them(broker, probe, probe_db, infra) -> None:
+    parked = broker.depth(DLQ)
+    retried = probe.metric("sd_messages_consumed_total", outcome="retried")
+    event = note()
+    infra.postgres.stop()
+    try:
+        broker.publish_event(event)
+        # Three attempts would have parked it by now were the outage counted as the message's fault.
+        eventually(lambda: probe.metric("sd_messages_consumed_total", outcome="retried") >= retried + 3, timeout=30,
+                   what="retries during the outage")
+    finally:
+        infra.postgres.start()
+    eventually(lambda: probe_db.effects(event.event_id) == 1, timeout=90, what="the event once the database is back")
+    assert broker.depth(DLQ) == parked

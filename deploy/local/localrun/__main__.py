@@ -8,17 +8,9 @@ import os
 import signal
 import time
 
-from .ports import wait_until
+from .ports import pid_alive, wait_until
 from .stack import LocalSettings, Stack, healthy, say
 from .system import ensure_system_packages
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 def up(stack: Stack) -> None:
@@ -35,13 +27,13 @@ def down(stack: Stack) -> None:
     state_file = stack.root / "state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     runner = state.get("runner")
-    if runner and _alive(runner):
+    if runner and pid_alive(runner):
         os.kill(runner, signal.SIGTERM)
-        wait_until(lambda: not _alive(runner), 90, "the local run to stop", interval=0.5)
+        wait_until(lambda: not pid_alive(runner), 90, "the local run to stop", interval=0.5)
         say("stopped")
         return
     for name, pid in state.get("children", {}).items():
-        if _alive(pid):
+        if pid_alive(pid):
             say(f"stopping orphaned {name}")
             os.killpg(pid, signal.SIGTERM)
     time.sleep(1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import amqp
 
-from .ports import port_open, wait_until
+from .ports import pid_alive, port_open, wait_until
 from .system import RABBITMQ_SERVER
 
 
@@ -108,7 +108,7 @@ class RabbitServer:
                 self.process.wait()
             self.process = None
         else:
-            wait_until(lambda: not _alive(pid), timeout, "RabbitMQ shutdown")
+            wait_until(lambda: not pid_alive(pid), timeout, "RabbitMQ shutdown")
 
     def ctl(self, *args: str) -> str:
         """Run rabbitmqctl against this node (same node name, cookie and config as the server)."""
@@ -132,11 +132,3 @@ def _read_pid(path: Path) -> int | None:
         return int(path.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False

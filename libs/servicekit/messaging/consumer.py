@@ -28,6 +28,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
 
+import sqlalchemy.exc
 from eventlet.queue import Empty, LightQueue
 from kombu import Connection
 from nameko.exceptions import ContainerBeingKilled
@@ -44,6 +45,9 @@ from . import topology
 from .parking import Parking
 
 log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY_MS = 60_000
+DATABASE_OUTAGE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
 
 
 class Outcome(StrEnum):
@@ -150,12 +154,17 @@ class EventConsumer(Consumer):
 
     def _handle_failure(self, message, event: Event, exc_info) -> None:
         error = "".join(traceback.format_exception(*exc_info))
-        if self.parking.attempts(message) + 1 < self.max_attempts:
-            delay = min(self.retry_delay_ms * 2 ** self.parking.attempts(message), 60_000)
+        attempts = self.parking.attempts(message)
+        # The database being unreachable says nothing about the message: wait for it without
+        # spending attempts, so an outage does not fill the dead-letter queue.
+        outage = isinstance(exc_info[1], DATABASE_OUTAGE)
+        if outage or attempts + 1 < self.max_attempts:
+            delay = min(self.retry_delay_ms * 2 ** attempts, MAX_RETRY_DELAY_MS)
             with log_context(event_type=event.event_type, correlation_id=event.correlation_id, case_id=event.case_id):
-                log.warning("handler %s failed (attempt %d of %d), retrying in %d ms: %s", self.queue_name,
-                            self.parking.attempts(message) + 1, self.max_attempts, delay, exc_info[1])
-            self.parking.retry(message, self.queue_name, delay)
+                log.warning("handler %s failed (%s), retrying in %d ms: %s", self.queue_name,
+                            "database unreachable" if outage else f"attempt {attempts + 1} of {self.max_attempts}",
+                            delay, exc_info[1])
+            self.parking.retry(message, self.queue_name, delay, count_attempt=not outage)
             metrics.MESSAGES_CONSUMED.labels(self.service, event.event_type, "retried").inc()
             self.queue_consumer.ack_message(message)
         else:

@@ -29,8 +29,8 @@ class Parking:
     def attempts(self, message: Message) -> int:
         return int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
 
-    def retry(self, message: Message, queue: str, delay_ms: int) -> None:
-        headers = {**(message.headers or {}), ATTEMPTS_HEADER: self.attempts(message) + 1}
+    def retry(self, message: Message, queue: str, delay_ms: int, count_attempt: bool = True) -> None:
+        headers = {**(message.headers or {}), ATTEMPTS_HEADER: self.attempts(message) + int(count_attempt)}
         self._publish(message, topology.retry_queue(queue).name, headers, expiration=delay_ms / 1000)
 
     def dead_letter(self, message: Message, queue: str, reason: str, error: str) -> None:
