@@ -35,6 +35,14 @@ from servicekit.migrate import versions_dir
 VHOST = "bench"
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
 def metric(port: int, name: str) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
         body = response.read().decode()
@@ -90,7 +98,7 @@ def main() -> None:
         urls[service] = stack.postgres.url(name, name, password)
         migrate(versions_dir(service), urls[service])
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; "
           f"everything (broker, database, the running system) on this machine")
     # reporting declares and binds its queue, then stops: the events wait for it in the queue.
     reporting, _ = start("reporting", amqp_uri, urls["reporting"], logs / "bench-reporting.log")
