@@ -1,18 +1,25 @@
-"""The gateway application: lifespan (broker connection, database engine), routers, error bodies."""
+"""The gateway application: lifespan (broker, RPC client, database), middleware, routers, errors."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import aio_pika
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from prometheus_client import Counter, Histogram
 from sqlalchemy import create_engine
 
-from . import health, problems
+from servicekit.logs import log_context
+
+from . import health, problems, store
+from .routes import auth, cases
+from .rpc import RpcClient
 from .settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -21,6 +28,15 @@ HTTP_REQUESTS = Counter("sd_http_requests_total", "HTTP requests answered by the
                         ["method", "route", "status"])
 HTTP_LATENCY = Histogram("sd_http_request_duration_seconds", "Gateway request latency.", ["method", "route"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+async def _purge_idempotency_keys(app: FastAPI) -> None:
+    while True:
+        with suppress(Exception):  # the database may be briefly away; the next round catches up
+            await run_in_threadpool(store.purge_idempotency_keys, app.state.engine,
+                                    app.state.settings.idempotency_hours)
+        await asyncio.sleep(3600)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -28,27 +44,45 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_engine(settings.database_url, pool_size=5, pool_pre_ping=True)
+        app.state.settings = settings
+        app.state.engine = create_engine(settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         app.state.amqp = None
         try:
             # Robust: reconnects by itself after a broker outage; readiness reports the gap meanwhile.
             app.state.amqp = await aio_pika.connect_robust(settings.amqp_uri, timeout=10)
+            app.state.rpc = RpcClient(app.state.amqp, settings.rpc_timeout_s)
+            await app.state.rpc.start()
         except Exception as exc:  # noqa: BLE001  (start anyway; readiness says not ready)
             log.warning("gateway could not reach the broker at start: %s", exc)
+        purger = asyncio.create_task(_purge_idempotency_keys(app))
         yield
+        purger.cancel()
         if app.state.amqp is not None:
             await app.state.amqp.close()
         app.state.engine.dispose()
 
     app = FastAPI(title="Service desk gateway", version="0.1.0", lifespan=lifespan,
-                  description="HTTP API of the SLA service desk: cases, clocks, dispatch, spares and reports.")
+                  description=("HTTP API of the SLA service desk. Authenticate with a bearer token from "
+                               "`POST /auth/token` or an `X-API-Key`. Errors are RFC 9457 problem details. "
+                               "Every POST accepts an `Idempotency-Key`; updates accept `If-Match`."))
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(cases.router)
 
     @app.middleware("http")
-    async def measure(request: Request, call_next) -> Response:
+    async def edges(request: Request, call_next) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        correlation_id = request.headers.get(CORRELATION_HEADER, "")[:128] or str(uuid.uuid4())
+        request.state.correlation_id = correlation_id
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            response: Response = problems.problem(413, detail=f"request bodies are limited to "
+                                                  f"{settings.max_body_bytes} bytes")
+        else:
+            with log_context(correlation_id=correlation_id):
+                response = await call_next(request)
+        response.headers[CORRELATION_HEADER] = correlation_id
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
+
 from servicekit.settings import ProcessSettings
 
 
 class GatewaySettings(ProcessSettings):
-    """The gateway's database holds identities, API keys and idempotency keys."""
+    """The gateway's database holds organisations, users, API keys and idempotency keys."""
 
     http_port: int = 8080
+    jwt_secret: SecretStr = Field(..., min_length=32, description="HS256 signing key of access/refresh tokens.")
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(7, ge=1, le=90)
+    rpc_timeout_s: float = Field(10, gt=0, description="How long a command may wait for its owning service.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
+    idempotency_hours: int = Field(24, ge=1, description="How long an Idempotency-Key's response is kept.")

@@ -59,6 +59,7 @@ class Stack:
             "SD_HTTP_HOST": self.settings.host,
             "SD_HTTP_PORT": str(proc.port),
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            **({"SD_JWT_SECRET": self.secrets["SD_JWT_SECRET"]} if proc.name == "gateway" else {}),
         }
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -80,7 +81,18 @@ class Stack:
             wait_until(lambda p=proc: self._exited(p) or healthy(self.settings.host, p.port), 60, f"{proc.name}")
             if self._exited(proc):
                 raise RuntimeError(f"{proc.name} exited at start; see {self._log(proc)}")
+        self._seed()
         self._print_summary()
+
+    def _seed(self) -> None:
+        gateway = next(p for p in self.processes if p.name == "gateway")
+        env = {**self.env_for(gateway), "SD_DEMO_PASSWORD": self.secrets["SD_DEMO_PASSWORD"]}
+        result = subprocess.run([sys.executable, "-m", "gateway.seed", "--base-url",
+                                 f"http://{self.settings.host}:{gateway.port}"], env=env, capture_output=True,
+                                text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"seeding demo data failed:\n{result.stderr[-3000:]}")
+        say(result.stdout.strip())
 
     def supervise(self) -> None:
         """Restart a process that dies (at most 5 times in 5 minutes) until asked to stop."""
@@ -155,6 +167,10 @@ class Stack:
             f"  RabbitMQ (AMQP)    {h}:{s.amqp_port}   user servicedesk, password in {self.root / 'secrets.env'}",
             f"  PostgreSQL         {h}:{s.postgres_port}   one database per service (sd_<service>)",
             f"  logs               {self.root / 'logs'}/<process>.log (JSON lines)",
+            "  demo users         admin, agent.li, manager.chen, engineer.wang, engineer.zhao, vendor.partner,",
+            "                     customer.acme, customer.bluriver; password: SD_DEMO_PASSWORD in "
+            f"{self.root / 'secrets.env'}",
+            f"  sign in            curl -d username=agent.li -d password=... http://{h}:{s.gateway_port}/auth/token",
             "",
         ]
         print("\n".join(lines), flush=True)

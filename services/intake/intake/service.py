@@ -1,7 +1,86 @@
-"""The intake nameko service: thin entrypoints over the domain core."""
+"""The intake nameko service: RPC entrypoints the gateway calls; thin wrappers over handlers.
 
+Every call answers `{"data": ...}` or `{"problem": {status, title, detail, field}}` so that domain
+refusals cross the wire as data, not as remote exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from nameko.rpc import rpc
+from pydantic import BaseModel, ValidationError
+
+from contracts.intake import Actor as ActorModel
+from contracts.intake import AddNote, CaseQuery, ChangeTier, OpenCase, Resolution, Transition
 from servicekit.service import PlatformService
+
+from . import handlers
+from .domain.errors import Refused
+
+
+def _answer(result: Any) -> dict[str, Any]:
+    if isinstance(result, list):
+        return {"data": [r.model_dump(mode="json") for r in result]}
+    return {"data": result.model_dump(mode="json") if isinstance(result, BaseModel) else result}
 
 
 class IntakeService(PlatformService):
     name = "intake"
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
+
+    def _call(self, correlation_id: str, actor: dict, work: Callable) -> dict[str, Any]:
+        try:
+            principal = ActorModel.model_validate(actor)
+            with self.db.transaction(correlation_id=correlation_id) as tx:
+                return _answer(work(tx, principal))
+        except Refused as refusal:
+            return {"problem": refusal.problem()}
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return {"problem": {"status": 422, "title": "Unprocessable Content", "detail": first["msg"],
+                                "field": ".".join(str(p) for p in first["loc"])}}
+
+    @rpc
+    def open_case(self, correlation_id: str, actor: dict, command: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.open_case(
+            tx, a, OpenCase.model_validate(command), self.clock()))
+
+    @rpc
+    def get_case(self, correlation_id: str, actor: dict, case_id: str) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.get_case(tx, a, UUID(case_id)))
+
+    @rpc
+    def list_cases(self, correlation_id: str, actor: dict, query: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.list_cases(
+            tx, a, CaseQuery.model_validate(query)))
+
+    @rpc
+    def change_tier(self, correlation_id: str, actor: dict, case_id: str, command: dict,
+                    expected_version: int | None = None) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.change_tier(
+            tx, a, UUID(case_id), ChangeTier.model_validate(command), expected_version, self.clock()))
+
+    @rpc
+    def transition(self, correlation_id: str, actor: dict, case_id: str, command: dict,
+                   expected_version: int | None = None) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.transition(
+            tx, a, UUID(case_id), Transition.model_validate(command), expected_version, self.clock()))
+
+    @rpc
+    def add_note(self, correlation_id: str, actor: dict, case_id: str, command: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.add_note(
+            tx, a, UUID(case_id), AddNote.model_validate(command), self.clock()))
+
+    @rpc
+    def get_timeline(self, correlation_id: str, actor: dict, case_id: str) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.get_timeline(tx, a, UUID(case_id)))
+
+    @rpc
+    def record_resolution(self, correlation_id: str, actor: dict, case_id: str, command: dict,
+                          expected_version: int | None = None) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.record_resolution(
+            tx, a, UUID(case_id), Resolution.model_validate(command), expected_version, self.clock()))

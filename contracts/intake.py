@@ -1,0 +1,198 @@
+"""Commands intake answers over RPC and the views it returns (the gateway's request and response
+bodies are these models, so HTTP validation and intake's own validation are one and the same).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from .cases import CaseStatus, Channel, Tier
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    ENGINEER = "engineer"
+    MANAGER = "manager"
+    VENDOR = "vendor"
+    ADMIN = "admin"
+
+
+class Actor(Strict):
+    """Who is asking: set by the gateway from the authenticated principal, never by the client."""
+
+    username: str
+    role: Role
+    organisation_id: UUID | None = None
+    region: str | None = None
+
+
+class CaseType(StrEnum):
+    FAULT = "fault"
+    REQUEST = "request"  # information, support, move/add/change, test support (P4 work)
+    INSPECTION = "inspection"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Reporter(Strict):
+    name: Annotated[Text, Field(max_length=120)]
+    organisation: Annotated[Text, Field(max_length=200)]
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,30}$")] = Field(examples=["+86 10 5555 0101"])
+    email: EmailStr
+
+
+class Impact(Strict):
+    """Structured impact data; all optional. It drives the tier suggestion (domain hints)."""
+
+    users_affected: int | None = Field(None, ge=0, le=10_000_000)
+    share_of_users_pct: float | None = Field(None, ge=0, le=100)
+    share_of_trunks_pct: float | None = Field(None, ge=0, le=100)
+    restart_count: int | None = Field(None, ge=0, le=10_000)
+    power_failure: bool | None = None
+    key_users_affected: bool | None = Field(None, description="Attendant console, VIP or call-centre users.")
+    severe_degradation: bool | None = None
+
+
+class OpenCase(Strict):
+    reporter: Reporter
+    organisation_id: UUID = Field(description="The customer organisation; customers may only give their own.")
+    contract_id: Annotated[Text, Field(max_length=64)]
+    system_id: Annotated[Text, Field(max_length=64)] = Field(description="The maintained system or platform.")
+    vendor: Annotated[Text, Field(max_length=100)] | None = None
+    region: Annotated[Text, Field(max_length=64)] | None = None
+    catalogue_item: Annotated[Text, Field(max_length=100)] | None = None
+    case_type: CaseType = CaseType.FAULT
+    title: Annotated[Text, Field(max_length=200)]
+    description: Annotated[Text, Field(max_length=20_000)]
+    impact: Impact = Field(default_factory=Impact)
+    urgency: Urgency = Urgency.MEDIUM
+    channel: Channel
+    tier: Tier | None = Field(None, description="An agent's override of the suggested tier (needs tier_reason).")
+    tier_reason: Annotated[Text, Field(max_length=2000)] | None = None
+
+
+class ChangeTier(Strict):
+    tier: Tier
+    reason: Annotated[Text, Field(max_length=2000)]
+
+
+class Action(StrEnum):
+    """Moves of the status machine (see services/intake/intake/domain/status.py)."""
+
+    ASSIGN = "assign"
+    START = "start"
+    AWAIT_CUSTOMER = "await_customer"
+    CUSTOMER_REPLIED = "customer_replied"
+    AWAIT_REPRODUCTION = "await_reproduction"
+    RECURRED = "recurred"
+    RESOLVE = "resolve"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    CLOSE_NO_RECURRENCE = "close_no_recurrence"
+
+
+class Transition(Strict):
+    action: Action
+    reason: Annotated[Text, Field(max_length=2000)] | None = None
+    assignee: Annotated[Text, Field(max_length=128)] | None = Field(None, description="For `assign`.")
+
+
+class AddNote(Strict):
+    body: Annotated[Text, Field(max_length=20_000)]
+    internal: bool = Field(False, description="Hidden from customers.")
+
+
+class SortKey(StrEnum):
+    CREATED = "created_at"
+    UPDATED = "updated_at"
+    NUMBER = "number"
+    TIER = "tier"
+
+
+class CaseQuery(Strict):
+    status: list[CaseStatus] | None = None
+    tier: list[Tier] | None = None
+    organisation_id: UUID | None = None
+    system_id: str | None = Field(None, max_length=64)
+    vendor: str | None = Field(None, max_length=100)
+    case_type: CaseType | None = None
+    channel: Channel | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    q: str | None = Field(None, max_length=200, description="Full-text search in title and description.")
+    sort: SortKey = SortKey.CREATED
+    descending: bool = True
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=500)
+
+
+class CaseView(BaseModel):
+    id: UUID
+    number: str = Field(examples=["2026-000123"])
+    organisation_id: UUID
+    contract_id: str
+    system_id: str
+    vendor: str | None
+    region: str | None
+    catalogue_item: str | None
+    case_type: CaseType
+    reporter: Reporter
+    title: str
+    description: str
+    impact: Impact
+    urgency: Urgency
+    channel: Channel
+    tier: Tier
+    suggested_tier: Tier
+    status: CaseStatus
+    assignee: str | None
+    version: int = Field(description="Increases with every change; the ETag.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class TimelineEntry(BaseModel):
+    id: int
+    at: datetime
+    kind: str = Field(examples=["status_changed", "note", "tier_changed", "opened"])
+    actor: str
+    internal: bool
+    summary: str
+    data: dict
+
+
+class Resolution(Strict):
+    """The fault service report's content; required before a case can be resolved."""
+
+    handling_method: Annotated[Text, Field(max_length=2000)]
+    operations_performed: Annotated[Text, Field(max_length=20_000)]
+    handler: Annotated[Text, Field(max_length=120)]
+    handler_contact: Annotated[Text, Field(max_length=200)]
+    started_at: datetime
+    completed_at: datetime
+    process: Annotated[Text, Field(max_length=20_000)]
+    lessons_learned: Annotated[Text, Field(max_length=20_000)] | None = None

@@ -1,0 +1,64 @@
+"""Who is calling: a bearer JWT (people) or an API key (machine clients). Every route but the probes
+depends on one of these; `require(...)` names the roles an endpoint admits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from contracts.intake import Actor, Role
+
+from .. import store
+from .tokens import TokenError, verify
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
+                              description="Access token from POST /auth/token (OAuth2 password flow).")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a machine client.")
+
+_API_KEY_CACHE_S = 30.0
+_api_key_cache: dict[str, tuple[float, Actor | None]] = {}
+
+
+def unauthorised(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def actor_of(user: store.User) -> Actor:
+    return Actor(username=user.username, role=Role(user.role), organisation_id=user.organisation_id,
+                 region=user.region)
+
+
+async def current_actor(request: Request, token: str | None = Depends(oauth2),
+                        api_key: str | None = Depends(api_key_header)) -> Actor:
+    settings = request.app.state.settings
+    if token:
+        try:
+            claims = verify(settings.jwt_secret.get_secret_value(), token, "access")
+        except TokenError as exc:
+            raise unauthorised(str(exc)) from exc
+        return Actor.model_validate(claims["actor"])
+    if api_key:
+        cached = _api_key_cache.get(api_key)
+        if cached is None or time.monotonic() - cached[0] > _API_KEY_CACHE_S:
+            user = await run_in_threadpool(store.find_api_key_user, request.app.state.engine, api_key)
+            cached = (time.monotonic(), actor_of(user) if user and user.active else None)
+            _api_key_cache[api_key] = cached
+        if cached[1] is None:
+            raise unauthorised("unknown or revoked API key")
+        return cached[1]
+    raise unauthorised("authentication required: a bearer token or an X-API-Key header")
+
+
+def require(*roles: Role) -> Callable:
+    allowed = set(roles)
+
+    async def dependency(actor: Actor = Depends(current_actor)) -> Actor:
+        if actor.role not in allowed:
+            raise HTTPException(403, f"a {actor.role.value} may not do this")
+        return actor
+
+    return dependency

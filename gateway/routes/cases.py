@@ -1,0 +1,167 @@
+"""Cases: open, read, list, change tier, move through the status machine, notes, timeline, resolution.
+
+Intake owns cases; every route is a command or query to intake over RPC. Customers see only their
+organisation's cases (any other answers 404); internal notes never reach them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from contracts.intake import (
+    Actor,
+    AddNote,
+    CasePage,
+    CaseQuery,
+    CaseView,
+    ChangeTier,
+    OpenCase,
+    Resolution,
+    Role,
+    TimelineEntry,
+    Transition,
+)
+
+from ..auth.principal import require
+from ..idempotency import idempotent
+from ..problems import PROBLEM_RESPONSES, DomainProblem
+from ..rpc import RpcUnavailable
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
+
+CASE_READERS = require(Role.CUSTOMER, Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
+STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
+TIER_SETTERS = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
+    "Makes a retried POST safe: the same key and body answer the original response."))]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="The case's ETag; refuses a lost update.")]
+
+
+async def intake(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any:
+    try:
+        reply = await request.app.state.rpc.call("intake", method, correlation_id=request.state.correlation_id,
+                                                  actor=actor.model_dump(mode="json"), **kwargs)
+    except RpcUnavailable as exc:
+        log.warning("intake unavailable: %s", exc)
+        raise HTTPException(503, "the case service is unavailable; retry shortly", {"Retry-After": "2"}) from exc
+    if "problem" in reply:
+        raise DomainProblem(reply["problem"])
+    return reply["data"]
+
+
+def etag(case: dict) -> str:
+    return f'"{case["id"]}.{case["version"]}"'
+
+
+def expected_version(case_id: UUID, if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    owner, _, version = tag.rpartition(".")
+    if owner != str(case_id) or not version.isdigit():
+        raise HTTPException(412, "If-Match is not an ETag of this case")
+    return int(version)
+
+
+def case_response(case: dict, status: int = 200, location: bool = False) -> JSONResponse:
+    headers = {"ETag": etag(case)}
+    if location:
+        headers["Location"] = f"/cases/{case['id']}"
+    return JSONResponse(case, status_code=status, headers=headers)
+
+
+@router.post("", status_code=201, response_model=CaseView, summary="Open a case",
+             responses={201: {"headers": {"Location": {"schema": {"type": "string"}},
+                                          "ETag": {"schema": {"type": "string"}}}}})
+async def open_case(request: Request, command: OpenCase, idempotency_key: IdempotencyKey = None,
+                    actor: Actor = Depends(CASE_READERS)) -> Response:
+    async def produce() -> JSONResponse:
+        case = await intake(request, actor, "open_case", command=command.model_dump(mode="json"))
+        return case_response(case, 201, location=True)
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.get("", response_model=CasePage, summary="List and search cases (cursor pagination)")
+async def list_cases(request: Request, query: Annotated[CaseQuery, Query()],
+                     actor: Actor = Depends(CASE_READERS)) -> Any:
+    return await intake(request, actor, "list_cases", query=query.model_dump(mode="json", exclude_none=True))
+
+
+@router.get("/{case_id}", response_model=CaseView, summary="One case",
+            responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
+async def get_case(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS),
+                   if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None) -> Response:
+    case = await intake(request, actor, "get_case", case_id=str(case_id))
+    if if_none_match and if_none_match.strip() == etag(case):
+        return Response(status_code=304, headers={"ETag": etag(case)})
+    return case_response(case)
+
+
+@router.post("/{case_id}/tier", response_model=CaseView, summary="Change the severity tier (with a reason)")
+async def change_tier(request: Request, case_id: UUID, command: ChangeTier, if_match: IfMatch = None,
+                      idempotency_key: IdempotencyKey = None, actor: Actor = Depends(TIER_SETTERS)) -> Response:
+    async def produce() -> JSONResponse:
+        return case_response(await intake(request, actor, "change_tier", case_id=str(case_id),
+                                          command=command.model_dump(mode="json"),
+                                          expected_version=expected_version(case_id, if_match)))
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.post("/{case_id}/transitions", response_model=CaseView,
+             summary="Move the case in its status machine (illegal moves answer 409)")
+async def transition(request: Request, case_id: UUID, command: Transition, if_match: IfMatch = None,
+                     idempotency_key: IdempotencyKey = None, actor: Actor = Depends(CASE_READERS)) -> Response:
+    async def produce() -> JSONResponse:
+        return case_response(await intake(request, actor, "transition", case_id=str(case_id),
+                                          command=command.model_dump(mode="json"),
+                                          expected_version=expected_version(case_id, if_match)))
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.post("/{case_id}/notes", status_code=201, response_model=TimelineEntry, summary="Add a note")
+async def add_note(request: Request, case_id: UUID, command: AddNote, idempotency_key: IdempotencyKey = None,
+                   actor: Actor = Depends(CASE_READERS)) -> Response:
+    async def produce() -> JSONResponse:
+        entry = await intake(request, actor, "add_note", case_id=str(case_id), command=command.model_dump(mode="json"))
+        return JSONResponse(entry, status_code=201)
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.get("/{case_id}/timeline", response_model=list[TimelineEntry],
+            summary="Everything that happened to the case, oldest first (append-only)")
+async def timeline(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS)) -> Any:
+    return await intake(request, actor, "get_timeline", case_id=str(case_id))
+
+
+_REFUSED = {"status_code": 405, "summary": "Refused: timeline entries can never be edited or deleted",
+            "responses": {405: PROBLEM_RESPONSES[409] | {"description": "Always: the timeline is append-only"}}}
+
+
+@router.put("/{case_id}/timeline/{entry_id}", operation_id="refuse_timeline_put", **_REFUSED)
+@router.patch("/{case_id}/timeline/{entry_id}", operation_id="refuse_timeline_patch", **_REFUSED)
+@router.delete("/{case_id}/timeline/{entry_id}", operation_id="refuse_timeline_delete", **_REFUSED)
+async def refuse_timeline_edit(request: Request, case_id: UUID, entry_id: int,
+                               actor: Actor = Depends(CASE_READERS)) -> Response:
+    log.warning("refused %s of timeline entry %s of case %s by %s (%s): the timeline is append-only",
+                request.method, entry_id, case_id, actor.username, actor.role.value)
+    raise HTTPException(405, "timeline entries are append-only: they cannot be edited or deleted",
+                        headers={"Allow": "GET"})
+
+
+@router.put("/{case_id}/resolution", response_model=CaseView,
+            summary="Record the resolution (the fault service report's content); needed before resolving")
+async def record_resolution(request: Request, case_id: UUID, command: Resolution, if_match: IfMatch = None,
+                            actor: Actor = Depends(STAFF)) -> Response:
+    return case_response(await intake(request, actor, "record_resolution", case_id=str(case_id),
+                                      command=command.model_dump(mode="json"),
+                                      expected_version=expected_version(case_id, if_match)))

@@ -1,0 +1,61 @@
+"""Calling nameko RPC methods from asyncio, without blocking the event loop.
+
+Speaks nameko's wire protocol: the request goes to the `nameko-rpc` topic exchange with routing key
+`<service>.<method>` and body `{"args": [], "kwargs": {...}}`; the reply comes back on this client's
+exclusive queue (bound to `nameko-rpc` under its own name) matched by correlation id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import aio_pika
+
+RPC_EXCHANGE = "nameko-rpc"
+
+
+class RpcUnavailable(RuntimeError):
+    """The owning service did not answer in time, or the broker is unreachable."""
+
+
+class RpcClient:
+    def __init__(self, connection: aio_pika.abc.AbstractRobustConnection, timeout: float = 10.0) -> None:
+        self._connection = connection
+        self._timeout = timeout
+        self._pending: dict[str, asyncio.Future] = {}
+        self._reply_to = f"rpc.reply-gateway-{uuid.uuid4()}"
+
+    async def start(self) -> None:
+        channel = await self._connection.channel()
+        self._exchange = await channel.declare_exchange(RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(self._reply_to, exclusive=True, auto_delete=True)
+        await queue.bind(self._exchange, routing_key=self._reply_to)
+        await queue.consume(self._on_reply, no_ack=True)
+
+    async def _on_reply(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        future = self._pending.pop(message.correlation_id or "", None)
+        if future is not None and not future.done():
+            future.set_result(message.body)
+
+    async def call(self, service: str, method: str, **kwargs: Any) -> Any:
+        correlation_id = str(uuid.uuid4())
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = future
+        try:
+            await self._exchange.publish(
+                aio_pika.Message(json.dumps({"args": [], "kwargs": kwargs}).encode(), content_type="application/json",
+                                 correlation_id=correlation_id, reply_to=self._reply_to,
+                                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
+                routing_key=f"{service}.{method}", mandatory=True)
+            body = await asyncio.wait_for(future, self._timeout)
+        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as exc:
+            raise RpcUnavailable(f"{service}.{method} did not answer: {exc!r}") from exc
+        finally:
+            self._pending.pop(correlation_id, None)
+        reply = json.loads(body)
+        if reply.get("error"):
+            raise RpcUnavailable(f"{service}.{method} failed: {reply['error'].get('value')}")
+        return reply["result"]
