@@ -26,7 +26,7 @@ async def live() -> Health:
             responses={503: {"model": Health, "description": "A dependency is unreachable"}})
 async def ready(request: Request, response: Response) -> Health:
     state = request.app.state
-    broker = state.amqp is not None and not state.amqp.is_closed
+    broker = state.amqp is not None and not state.amqp.is_closed and state.amqp.connected.is_set()
     database = await run_in_threadpool(_ping, state.engine)  # psycopg2 blocks: keep it off the event loop
     checks = {"broker": broker, "database": database}
     if not all(checks.values()):

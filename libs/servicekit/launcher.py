@@ -1,6 +1,8 @@
 """Start one nameko service process: cooperative I/O first, then settings, logs and the container.
 
-    python -m intake          # each service package's __main__ calls run_service()
+    python -m intake          # each service package's __main__ calls run_service("intake.service:...")
+
+Importing this module applies eventlet's monkey patch; it must be the first import of a process.
 """
 
 # Cooperative I/O must be in place before anything opens a socket or imports psycopg2's users.
@@ -12,6 +14,7 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 patch_psycopg()
 
+import importlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
@@ -33,7 +36,11 @@ def nameko_config(settings: ServiceSettings) -> dict:
     }
 
 
-def run_service(service_cls: type) -> None:
+def run_service(service_path: str) -> None:
+    """`service_path` is "package.module:Class"; it is imported here, after the monkey patch, so no
+    import order elsewhere (a formatter reordering imports, say) can load a blocking module first."""
+    module_name, _, class_name = service_path.partition(":")
+    service_cls = getattr(importlib.import_module(module_name), class_name)
     settings = ServiceSettings()
     configure_logging(service_cls.name, settings.log_level, settings.log_format)
     runner = ServiceRunner(nameko_config(settings))
@@ -56,3 +63,9 @@ def run_service(service_cls: type) -> None:
             runner.stop()  # finishes in-flight handlers; unacked messages go back to the queue
     except eventlet.Timeout:
         runner.kill()
+
+
+if __name__ == "__main__":
+    import sys
+
+    run_service(sys.argv[1])  # python -m servicekit.launcher package.module:Class

@@ -77,11 +77,11 @@ def probe_db(infra: Infra) -> ProbeDb:
 
 @pytest.fixture(scope="module")
 def probe(infra: Infra, probe_db: ProbeDb, tmp_path_factory) -> Iterator[ServiceProcess]:
-    process = ServiceProcess("tests.messaging.probe_service", {
+    process = ServiceProcess("servicekit.launcher", {
         "SD_AMQP_URI": infra.amqp_uri, "SD_DATABASE_URL": probe_db.dsn.replace("postgresql://",
                                                                               "postgresql+psycopg2://"),
         "SD_CONSUMER_MAX_ATTEMPTS": "3", "SD_CONSUMER_RETRY_DELAY_MS": "100",
-    }, tmp_path_factory.mktemp("logs") / "probe.log")
+    }, tmp_path_factory.mktemp("logs") / "probe.log", args=("tests.messaging.probe_service:ProbeService",))
     process.start()
     yield process
     process.stop()

@@ -1,14 +1,13 @@
 """A test-only service on the real plumbing: it records an effect per event and fails on request.
 
-Run as `python -m tests.messaging.probe_service`. A note whose body starts with "fail" raises until
-a row for its note id exists in `probe_fixed`
-(tables: tests/messaging/conftest.py) (the operator's "fix"). `probe_effects` has no unique
-key, so a second effect of one event would show as a second row.
+Run as `python -m servicekit.launcher tests.messaging.probe_service:ProbeService`. A note whose body
+starts with "fail" raises until a row for its note id exists in `probe_fixed` (the operator's
+"fix"; tables in tests/messaging/conftest.py). `probe_effects` has no unique key, so a second
+effect of one event would show as a second row.
 """
 
 from contracts.cases import CaseNoteAdded
 from servicekit.db import Tx
-from servicekit.launcher import run_service  # first: applies the eventlet monkey patch
 from servicekit.messaging.consumer import event_consumer
 from servicekit.service import PlatformService
 
@@ -25,7 +24,3 @@ class ProbeService(PlatformService):
                 raise RuntimeError(f"probe told to fail on note {note_id}")
         tx.connection.exec_driver_sql("INSERT INTO probe_effects (event_id, note_id) VALUES (%s, %s)",
                                       (str(event.event_id), note_id))
-
-
-if __name__ == "__main__":
-    run_service(ProbeService)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from gateway.migrate import VERSIONS
 from servicekit.migrate import versions_dir
 from tests.support.infra import Infra, ServiceProcess
 
@@ -17,13 +18,15 @@ SERVICES = ("intake", "sla", "dispatch", "spares", "reporting")
 @pytest.fixture(scope="module")
 def running(infra: Infra, tmp_path_factory) -> dict[str, ServiceProcess]:
     logs = tmp_path_factory.mktemp("logs")
+    amqp_uri = infra.isolated_amqp_uri("platform")
     processes = {}
     for name in SERVICES:
         url = infra.database(f"sd_platform_{name}", versions_dir(name))
-        processes[name] = ServiceProcess(name, {"SD_AMQP_URI": infra.amqp_uri, "SD_DATABASE_URL": url},
+        processes[name] = ServiceProcess(name, {"SD_AMQP_URI": amqp_uri, "SD_DATABASE_URL": url},
                                          logs / f"{name}.log")
-    url = infra.database("sd_platform_gateway", None, messaging=False)
-    processes["gateway"] = ServiceProcess("gateway", {"SD_AMQP_URI": infra.amqp_uri, "SD_DATABASE_URL": url},
+    url = infra.database("sd_platform_gateway", VERSIONS, messaging=False)
+    processes["gateway"] = ServiceProcess("gateway", {"SD_AMQP_URI": amqp_uri, "SD_DATABASE_URL": url,
+                                                      "SD_JWT_SECRET": "platform-test-" * 4},
                                           logs / "gateway.log")
     for process in processes.values():
         process.start()

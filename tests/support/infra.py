@@ -51,6 +51,11 @@ class Infra:
     def amqp_uri(self) -> str:
         return self.rabbit.url()
 
+    def isolated_amqp_uri(self, vhost: str) -> str:
+        """A vhost of its own, so this group's consumers do not compete with another group's."""
+        self.rabbit.ensure_vhost(vhost)
+        return self.rabbit.url(vhost)
+
     def database(self, name: str, versions_dir: Path | None = None, messaging: bool = True) -> str:
         """A fresh database (dropped first if it exists) with its migrations applied; returns its URL."""
         self.postgres.drop_database(name)
@@ -68,6 +73,7 @@ class ServiceProcess:
     module: str
     env: dict[str, str]
     log_path: Path
+    args: tuple[str, ...] = ()
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -75,7 +81,7 @@ class ServiceProcess:
         env = {**os.environ, **self.env, "SD_HTTP_PORT": str(self.port), "SD_LOG_FORMAT": "json",
                "PYTHONWARNINGS": "ignore::DeprecationWarning"}
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=log,
+        self.process = subprocess.Popen([sys.executable, "-m", self.module, *self.args], env=env, stdout=log,
                                         stderr=subprocess.STDOUT)
         wait_until(lambda: self.process.poll() is not None or self.ready(), timeout, f"{self.module} ready")
         if self.process.poll() is not None:

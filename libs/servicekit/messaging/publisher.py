@@ -77,6 +77,16 @@ class ConfirmingPublisher:
         self._buffered_writer = frame_writer(conn.connection, self._buffer)
         self._conn, self._channel, self._next_tag = conn, channel, 1
 
+    def probe(self) -> None:
+        """Read what the broker sent while we were idle: a closed connection shows up here, so
+        readiness turns false without waiting for the next publish."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.connection.drain_events(timeout=0.001)
+        except TimeoutError:
+            pass
+
     def close(self) -> None:
         if self._conn is not None:
             try:

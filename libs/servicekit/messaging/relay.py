@@ -80,6 +80,8 @@ class OutboxRelay:
                     log.info("outbox relay connected to the broker")
                 sent = self.relay_once()
                 self._housekeeping()
+                if sent == 0:
+                    self.publisher.probe()
                 backoff = 0.2
             except Exception as exc:  # noqa: BLE001  (any outage: keep the rows, retry later)
                 self.publisher.close()

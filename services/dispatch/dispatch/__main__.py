@@ -1,4 +1,6 @@
-from dispatch.service import DispatchService
+"""Run the dispatch service: `python -m dispatch`."""
+
 from servicekit.launcher import run_service
 
-run_service(DispatchService)
+# Named, not imported: the launcher applies eventlet's monkey patch before the service loads.
+run_service("dispatch.service:DispatchService")

@@ -1,4 +1,6 @@
-from intake.service import IntakeService
+"""Run the intake service: `python -m intake`."""
+
 from servicekit.launcher import run_service
 
-run_service(IntakeService)
+# Named, not imported: the launcher applies eventlet's monkey patch before the service loads.
+run_service("intake.service:IntakeService")

@@ -1,4 +1,6 @@
-from servicekit.launcher import run_service
-from sla.service import SlaService
+"""Run the sla service: `python -m sla`."""
 
-run_service(SlaService)
+from servicekit.launcher import run_service
+
+# Named, not imported: the launcher applies eventlet's monkey patch before the service loads.
+run_service("sla.service:SlaService")

@@ -1,4 +1,6 @@
-from servicekit.launcher import run_service
-from spares.service import SparesService
+"""Run the spares service: `python -m spares`."""
 
-run_service(SparesService)
+from servicekit.launcher import run_service
+
+# Named, not imported: the launcher applies eventlet's monkey patch before the service loads.
+run_service("spares.service:SparesService")

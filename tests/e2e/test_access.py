@@ -1,0 +1,83 @@
+"""Authentication on every endpoint, and organisations kept apart."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from gateway.auth.tokens import issue
+from tests.e2e.conftest import JWT_SECRET, PASSWORD, new_case
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_customer_of_one_organisation_cannot_see_or_touch_anothers_case(api) -> None:
+    case = api.open_case("customer.a", "A")
+    path = f"/cases/{case['id']}"
+    attempts = [
+        api.get("customer.b", path),
+        api.get("customer.b", f"{path}/timeline"),
+        api.post("customer.b", f"{path}/notes", {"body": "hello"}),
+        api.move("customer.b", case, "customer_replied"),
+        api.move("customer.b", case, "accept"),
+    ]
+    for answer in attempts:
+        assert answer.status_code == 404, answer.text  # exactly as for a case that does not exist
+        assert answer.json()["detail"] == "no such case"
+    assert api.post("customer.b", f"{path}/tier", {"tier": "P1", "reason": "r"}).status_code == 403  # no customer may
+    assert api.put("customer.b", f"{path}/resolution", {}).status_code in (403, 422)
+    listed = api.get("customer.b", "/cases", params={"limit": 200}).json()["items"]
+    assert case["id"] not in {c["id"] for c in listed}
+    assert all(c["organisation_id"] == api.org["B"] for c in listed)
+    forged = api.post("customer.b", "/cases", new_case(api.org["A"]))
+    assert forged.status_code == 403 and forged.json()["field"] == "organisation_id"
+    assert api.get("customer.a", path).status_code == 200
+
+
+def test_engineers_see_their_region_or_their_assignments(api) -> None:
+    north = api.open_case(region="north")
+    south = api.open_case(region="south")
+    assert api.get("engineer.n", f"/cases/{north['id']}").status_code == 200
+    assert api.get("engineer.n", f"/cases/{south['id']}").status_code == 404
+    api.move("agent", south, "assign", assignee="engineer.n")
+    assert api.get("engineer.n", f"/cases/{south['id']}").status_code == 200
+
+
+def test_every_case_endpoint_demands_authentication(api) -> None:
+    some = str(uuid.uuid4())
+    for method, path in [("GET", "/cases"), ("POST", "/cases"), ("GET", f"/cases/{some}"),
+                         ("POST", f"/cases/{some}/tier"), ("POST", f"/cases/{some}/transitions"),
+                         ("POST", f"/cases/{some}/notes"), ("GET", f"/cases/{some}/timeline"),
+                         ("PUT", f"/cases/{some}/resolution"), ("DELETE", f"/cases/{some}/timeline/1"),
+                         ("GET", "/auth/me")]:
+        answer = api.http.request(method, path, json={})
+        assert answer.status_code == 401, (method, path)
+        assert answer.headers["www-authenticate"] == "Bearer"
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert api.get("vendor", "/cases").status_code == 403
+
+
+def test_sign_in_refresh_and_expiry(api) -> None:
+    wrong = api.http.post("/auth/token", data={"username": "agent", "password": "not it"})
+    assert wrong.status_code == 401
+    unknown = api.http.post("/auth/token", data={"username": "nobody", "password": PASSWORD})
+    assert unknown.status_code == 401 and unknown.json()["detail"] == wrong.json()["detail"]
+    tokens = api.http.post("/auth/token", data={"username": "agent", "password": PASSWORD}).json()
+    refreshed = api.http.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200
+    me = api.http.get("/auth/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
+    assert me.json()["role"] == "agent"
+    # A refresh token is no access token, and an access token no refresh token.
+    assert api.http.get("/auth/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}).status_code == 401
+    assert api.http.post("/auth/refresh", json={"refresh_token": tokens["access_token"]}).status_code == 401
+    expired = issue(JWT_SECRET, "agent", "access", timedelta(seconds=1),
+                    {"username": "agent", "role": "agent", "organisation_id": None, "region": None})
+    time.sleep(1.1)  # the token's own expiry is the event under test; there is nothing to wait on
+    answer = api.http.get("/auth/me", headers={"Authorization": f"Bearer {expired}"})
+    assert answer.status_code == 401 and "expired" in answer.json()["detail"]
+    forged = issue("another-secret-" * 4, "admin", "access", timedelta(minutes=5),
+                   {"username": "admin", "role": "admin", "organisation_id": None, "region": None})
+    assert api.http.get("/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
