@@ -29,7 +29,9 @@ class RpcClient:
         self._reply_to = f"rpc.reply-gateway-{uuid.uuid4()}"
 
     async def start(self) -> None:
-        channel = await self._connection.channel()
+        # No publisher confirms: requests are transient; a lost one times out into a 503 the
+        # client retries (with its Idempotency-Key), and the wait for a confirm would slow every call.
+        channel = await self._connection.channel(publisher_confirms=False)
         self._exchange = await channel.declare_exchange(RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(self._reply_to, exclusive=True, auto_delete=True)
         await queue.bind(self._exchange, routing_key=self._reply_to)

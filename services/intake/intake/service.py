@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from nameko.rpc import rpc
 from pydantic import BaseModel, ValidationError
 
 from contracts.intake import Actor as ActorModel
 from contracts.intake import AddNote, CaseQuery, ChangeTier, OpenCase, Resolution, Transition
+from servicekit.rpc import rpc
 from servicekit.service import PlatformService
 
 from . import handlers
