@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 
 from servicekit.logs import log_context
 
-from . import health, problems, store
+from . import health, problems, ratelimit, store
 from .routes import auth, cases
 from .rpc import RpcClient
 from .settings import GatewaySettings
@@ -66,6 +66,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                "`POST /auth/token` or an `X-API-Key`. Errors are RFC 9457 problem details. "
                                "Every POST accepts an `Idempotency-Key`; updates accept `If-Match`."))
     problems.install(app)
+    limiter = ratelimit.RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
@@ -76,8 +77,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         correlation_id = request.headers.get(CORRELATION_HEADER, "")[:128] or str(uuid.uuid4())
         request.state.correlation_id = correlation_id
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            response: Response = problems.problem(413, detail=f"request bodies are limited to "
+        client = ratelimit.client_key(request)
+        wait = limiter.take(client) if client else 0.0
+        if wait:
+            response: Response = problems.problem(429, detail="too many requests from this client",
+                                                  headers={"Retry-After": ratelimit.retry_after(wait)})
+        elif length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            response = problems.problem(413, detail=f"request bodies are limited to "
                                                   f"{settings.max_body_bytes} bytes")
         else:
             with log_context(correlation_id=correlation_id):

@@ -16,4 +16,6 @@ class GatewaySettings(ProcessSettings):
     refresh_token_days: int = Field(7, ge=1, le=90)
     rpc_timeout_s: float = Field(10, gt=0, description="How long a command may wait for its owning service.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
+    rate_limit_per_s: float = Field(300, gt=0, description="Sustained requests per second per client.")
+    rate_limit_burst: int = Field(600, ge=1, description="Requests a client may send at once.")
     idempotency_hours: int = Field(24, ge=1, description="How long an Idempotency-Key's response is kept.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from gateway.migrate import VERSIONS
@@ -67,3 +68,20 @@ def test_gateway_publishes_its_openapi_document(running: dict[str, ServiceProces
     status, body = running["gateway"].get("/openapi.json")
     assert status == 200
     assert "/health/ready" in json.loads(body)["paths"]
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after(infra: Infra, tmp_path_factory) -> None:
+    url = infra.database("sd_platform_ratelimit", VERSIONS, messaging=False)
+    gateway = ServiceProcess("gateway", {"SD_AMQP_URI": infra.isolated_amqp_uri("platform"), "SD_DATABASE_URL": url,
+                                         "SD_JWT_SECRET": "platform-test-" * 4, "SD_RATE_LIMIT_PER_S": "0.5",
+                                         "SD_RATE_LIMIT_BURST": "3"},
+                             tmp_path_factory.mktemp("logs") / "gateway.log").start()
+    try:
+        statuses = [gateway.get("/cases")[0] for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]  # limited before authentication: floods cost nothing
+        answer = httpx.get(f"http://127.0.0.1:{gateway.port}/cases")
+        assert answer.status_code == 429 and answer.json()["status"] == 429
+        assert int(answer.headers["retry-after"]) >= 1
+        assert gateway.get("/health/ready")[0] == 200  # probes are never limited
+    finally:
+        gateway.stop()
