@@ -83,3 +83,31 @@ class CaseNoteAdded(CaseEvent, event_type="case.note_added", version=1, producer
     author: str = Field(min_length=1, max_length=128)
     internal: bool = Field(description="Internal notes are never shown to customers.")
     body: str = Field(min_length=1, max_length=20000)
+
+
+class SurveyAnswered(CaseEvent, event_type="survey.answered", version=1, producer="intake"):
+    """The customer answered the satisfaction survey of a closed case."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ComplaintFiled(CaseEvent, event_type="complaint.filed", version=1, producer="intake"):
+    """A complaint was filed: the complaint first-reply and resolution clocks start."""
+
+    complaint_id: UUID
+    organisation_id: UUID
+
+
+class ComplaintFirstReplied(CaseEvent, event_type="complaint.first_replied", version=1, producer="intake"):
+    """The service desk first replied to a complaint: the first-reply clock stops."""
+
+    complaint_id: UUID
+    replied_by: str = Field(min_length=1, max_length=128)
+
+
+class ComplaintClosed(CaseEvent, event_type="complaint.closed", version=1, producer="intake"):
+    """A complaint was closed: the complaint resolution clock stops."""
+
+    complaint_id: UUID
+    closed_by: str = Field(min_length=1, max_length=128)

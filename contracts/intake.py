@@ -106,6 +106,8 @@ class Action(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     CLOSE_NO_RECURRENCE = "close_no_recurrence"
+    NEW_CAUSE_FOUND = "new_cause_found"  # via POST /cases/{id}/new-cause: closes and opens a linked case
+    MERGE = "merge"  # via POST /cases/{id}/merge: a duplicate closes into another case
 
 
 class Transition(Strict):
@@ -165,6 +167,8 @@ class CaseView(BaseModel):
     suggested_tier: Tier
     status: CaseStatus
     assignee: str | None
+    linked_case_id: UUID | None = Field(None, description="The case this one led to or came from.")
+    possible_duplicate_of: UUID | None = Field(None, description="Same reporter, system and title recently.")
     version: int = Field(description="Increases with every change; the ETag.")
     created_at: datetime
     updated_at: datetime
@@ -196,3 +200,46 @@ class Resolution(Strict):
     completed_at: datetime
     process: Annotated[Text, Field(max_length=20_000)]
     lessons_learned: Annotated[Text, Field(max_length=20_000)] | None = None
+
+
+class SurveyAnswer(Strict):
+    score: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
+    comment: Annotated[Text, Field(max_length=2000)] | None = None
+
+
+class FileComplaint(Strict):
+    body: Annotated[Text, Field(max_length=20_000)]
+
+
+class ComplaintReply(Strict):
+    body: Annotated[Text, Field(max_length=20_000)]
+
+
+class ComplaintStatus(StrEnum):
+    OPEN = "open"
+    REPLIED = "replied"
+    CLOSED = "closed"
+
+
+class ComplaintView(BaseModel):
+    id: UUID
+    case_id: UUID
+    organisation_id: UUID
+    status: ComplaintStatus
+    body: str
+    filed_by: str
+    filed_at: datetime
+    first_reply_at: datetime | None
+    closed_at: datetime | None
+
+
+class NewCauseFound(Strict):
+    """Handling found another cause: this case closes and a linked new case opens."""
+
+    reason: Annotated[Text, Field(max_length=2000)]
+    title: Annotated[Text, Field(max_length=200)]
+    description: Annotated[Text, Field(max_length=20_000)]
+
+
+class Merge(Strict):
+    into: UUID = Field(description="The case this duplicate is merged into (it stays open).")

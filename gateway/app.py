@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 from servicekit.logs import log_context
 
 from . import health, problems, ratelimit, store
-from .routes import auth, cases
+from .routes import auth, cases, complaints
 from .rpc import RpcClient
 from .settings import GatewaySettings
 
@@ -70,6 +70,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
+    app.include_router(complaints.router)
 
     @app.middleware("http")
     async def edges(request: Request, call_next) -> Response:

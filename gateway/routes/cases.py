@@ -20,9 +20,14 @@ from contracts.intake import (
     CaseQuery,
     CaseView,
     ChangeTier,
+    ComplaintView,
+    FileComplaint,
+    Merge,
+    NewCauseFound,
     OpenCase,
     Resolution,
     Role,
+    SurveyAnswer,
     TimelineEntry,
     Transition,
 )
@@ -38,6 +43,8 @@ router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 CASE_READERS = require(Role.CUSTOMER, Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
 STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
 TIER_SETTERS = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
+CUSTOMERS = require(Role.CUSTOMER)
+COMPLAINANTS = require(Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
     "Makes a retried POST safe: the same key and body answer the original response."))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The case's ETag; refuses a lost update.")]
@@ -165,3 +172,52 @@ async def record_resolution(request: Request, case_id: UUID, command: Resolution
     return case_response(await intake(request, actor, "record_resolution", case_id=str(case_id),
                                       command=command.model_dump(mode="json"),
                                       expected_version=expected_version(case_id, if_match)))
+
+
+@router.post("/{case_id}/new-cause", status_code=201, response_model=CaseView,
+             summary="A new cause was found: close this case and open a linked new one")
+async def new_cause_found(request: Request, case_id: UUID, command: NewCauseFound, if_match: IfMatch = None,
+                          idempotency_key: IdempotencyKey = None, actor: Actor = Depends(STAFF)) -> Response:
+    async def produce() -> JSONResponse:
+        opened = await intake(request, actor, "new_cause_found", case_id=str(case_id),
+                              command=command.model_dump(mode="json"),
+                              expected_version=expected_version(case_id, if_match))
+        return case_response(opened, 201, location=True)
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.post("/{case_id}/merge", response_model=CaseView, summary="Close this duplicate into another case")
+async def merge(request: Request, case_id: UUID, command: Merge, if_match: IfMatch = None,
+                idempotency_key: IdempotencyKey = None, actor: Actor = Depends(TIER_SETTERS)) -> Response:
+    async def produce() -> JSONResponse:
+        return case_response(await intake(request, actor, "merge", case_id=str(case_id),
+                                          command=command.model_dump(mode="json"),
+                                          expected_version=expected_version(case_id, if_match)))
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.post("/{case_id}/survey", status_code=201, response_model=SurveyAnswer,
+             summary="Answer the satisfaction survey of a closed case (once)")
+async def answer_survey(request: Request, case_id: UUID, command: SurveyAnswer, idempotency_key: IdempotencyKey = None,
+                        actor: Actor = Depends(CUSTOMERS)) -> Response:
+    async def produce() -> JSONResponse:
+        answer = await intake(request, actor, "answer_survey", case_id=str(case_id),
+                              command=command.model_dump(mode="json"))
+        return JSONResponse({"score": answer["score"], "comment": answer["comment"]}, status_code=201)
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.post("/{case_id}/complaints", status_code=201, response_model=ComplaintView,
+             summary="File a complaint about a case (starts the complaint clocks)")
+async def file_complaint(request: Request, case_id: UUID, command: FileComplaint,
+                         idempotency_key: IdempotencyKey = None,
+                         actor: Actor = Depends(COMPLAINANTS)) -> Response:
+    async def produce() -> JSONResponse:
+        complaint = await intake(request, actor, "file_complaint", case_id=str(case_id),
+                                 command=command.model_dump(mode="json"))
+        return JSONResponse(complaint, status_code=201)
+
+    return await idempotent(request, actor, idempotency_key, produce)

@@ -6,21 +6,41 @@ Each takes the transaction, the acting principal, the command and the current ti
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from contracts.cases import CaseNoteAdded, CaseOpened, CaseStatus, CaseStatusChanged, CaseTierChanged, Tier
+from contracts.cases import (
+    CaseNoteAdded,
+    CaseOpened,
+    CaseStatus,
+    CaseStatusChanged,
+    CaseTierChanged,
+    ComplaintClosed,
+    ComplaintFiled,
+    ComplaintFirstReplied,
+    SurveyAnswered,
+    Tier,
+)
 from contracts.intake import (
+    Action,
     Actor,
     AddNote,
     CasePage,
     CaseQuery,
     CaseView,
     ChangeTier,
+    ComplaintReply,
+    ComplaintStatus,
+    ComplaintView,
+    FileComplaint,
+    Merge,
+    NewCauseFound,
     OpenCase,
     Resolution,
+    Role,
+    SurveyAnswer,
     TimelineEntry,
     Transition,
 )
@@ -32,6 +52,8 @@ from .domain.numbering import case_number
 from .domain.tiers import suggest_tier
 
 NUMBERING_ZONE = ZoneInfo("Asia/Shanghai")  # the year of a case number is the service desk's year
+DUPLICATE_WINDOW = timedelta(hours=24)  # same reporter + system + title within this window is flagged
+SYSTEM = Actor(username="system", role=Role.ADMIN)
 
 
 def view(row: dict[str, Any]) -> CaseView:
@@ -50,7 +72,7 @@ def _check_version(row: dict[str, Any], expected: int | None) -> None:
         raise errors.stale(expected, row["version"])
 
 
-def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime) -> CaseView:
+def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to: UUID | None = None) -> CaseView:
     if not access.may_open_for(actor, command.organisation_id):
         raise errors.Refused(403, "Forbidden", "customers open cases for their own organisation only",
                              "organisation_id")
@@ -73,11 +95,20 @@ def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime) -> CaseVie
         "description": command.description, "impact": command.impact.model_dump(mode="json", exclude_none=True),
         "urgency": command.urgency.value, "channel": command.channel.value, "tier": tier.value,
         "suggested_tier": suggested.value, "status": CaseStatus.NEW.value, "assignee": None, "version": 1,
-        "created_at": now, "updated_at": now,
+        "created_at": now, "updated_at": now, "status_changed_at": now, "linked_case_id": linked_to,
+        "possible_duplicate_of": None,
     }
+    duplicate = None if linked_to else repo.find_recent_duplicate(
+        tx.connection, command.reporter.email, command.system_id, command.title, now - DUPLICATE_WINDOW)
+    if duplicate:
+        row["possible_duplicate_of"] = duplicate["id"]
     repo.insert_case(tx.connection, row)
     repo.append(tx.connection, case_id, "opened", actor.username, f"case {number} opened via {command.channel.value}",
                 {"tier": tier.value, "suggested_tier": suggested.value, "hint": hint}, at=now)
+    if duplicate:
+        repo.append(tx.connection, case_id, "possible_duplicate", actor.username,
+                    f"possibly a duplicate of {duplicate['number']} (same reporter, system and title)",
+                    {"case_id": str(duplicate["id"]), "number": duplicate["number"]}, internal=True, at=now)
     if tier != suggested:
         repo.append(tx.connection, case_id, "tier_changed", actor.username,
                     f"tier set to {tier.value} instead of the suggested {suggested.value}",
@@ -125,12 +156,21 @@ def change_tier(tx: Tx, actor: Actor, case_id: UUID, command: ChangeTier, expect
 
 def transition(tx: Tx, actor: Actor, case_id: UUID, command: Transition, expected_version: int | None,
                now: datetime) -> CaseView:
+    if command.action in status.SPECIAL:
+        raise errors.invalid(f"{command.action.value} has its own endpoint", "action")
     row = _visible_case(tx, actor, case_id, for_update=True)
     _check_version(row, expected_version)
+    return view(_move(tx, actor, row, command, now))
+
+
+def _move(tx: Tx, actor: Actor, row: dict[str, Any], command: Transition, now: datetime,
+          extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Apply one move of the status machine to a loaded, locked case; record it; emit the event."""
+    case_id = row["id"]
     current = CaseStatus(row["status"])
     target = status.next_status(current, command.action, actor.role, command.reason, command.assignee,
                                 repo.has_resolution(tx.connection, case_id))
-    changes: dict[str, Any] = {"status": target.value}
+    changes: dict[str, Any] = {"status": target.value, "status_changed_at": now, **(extra or {})}
     if command.assignee:
         changes["assignee"] = command.assignee
     row["version"] = repo.save_case(tx.connection, case_id, changes, now)
@@ -141,11 +181,12 @@ def transition(tx: Tx, actor: Actor, case_id: UUID, command: Transition, expecte
     repo.append(tx.connection, case_id, "status_changed", actor.username,
                 summary + (f": {command.reason}" if command.reason else ""),
                 {"from": current.value, "to": target.value, "action": command.action.value,
-                 "reason": command.reason, "assignee": command.assignee}, at=now)
+                 "reason": command.reason, "assignee": command.assignee,
+                 **{k: str(v) for k, v in (extra or {}).items()}}, at=now)
     tx.emit(CaseStatusChanged(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
                               from_status=current, to_status=target, reason=command.reason,
                               changed_by=actor.username))
-    return view(row)
+    return row
 
 
 def add_note(tx: Tx, actor: Actor, case_id: UUID, command: AddNote, now: datetime) -> TimelineEntry:
@@ -183,3 +224,122 @@ def record_resolution(tx: Tx, actor: Actor, case_id: UUID, command: Resolution, 
     repo.append(tx.connection, case_id, "resolution_recorded", actor.username,
                 f"resolution recorded: {command.handling_method}", command.model_dump(mode="json"), at=now)
     return view(row)
+
+
+def new_cause_found(tx: Tx, actor: Actor, case_id: UUID, command: NewCauseFound, expected_version: int | None,
+                    now: datetime) -> CaseView:
+    """Close this case and open a linked new one for the newly found cause (domain: "Unresolved after
+    handling"); the new case's clocks start afresh."""
+    row = _visible_case(tx, actor, case_id, for_update=True)
+    _check_version(row, expected_version)
+    status.next_status(CaseStatus(row["status"]), Action.NEW_CAUSE_FOUND, actor.role, command.reason, None, False)
+    fresh = OpenCase(reporter=row["reporter"], organisation_id=row["organisation_id"], contract_id=row["contract_id"],
+                     system_id=row["system_id"], vendor=row["vendor"], region=row["region"],
+                     catalogue_item=row["catalogue_item"], case_type=row["case_type"], title=command.title,
+                     description=command.description, impact=row["impact"], urgency=row["urgency"],
+                     channel=row["channel"], tier=row["tier"], tier_reason=f"new cause found on {row['number']}")
+    opened = open_case(tx, SYSTEM if actor.role is Role.ENGINEER else actor, fresh, now, linked_to=case_id)
+    _move(tx, actor, row, Transition(action=Action.NEW_CAUSE_FOUND, reason=command.reason), now,
+          {"linked_case_id": opened.id})
+    return opened
+
+
+def merge(tx: Tx, actor: Actor, case_id: UUID, command: Merge, expected_version: int | None,
+          now: datetime) -> CaseView:
+    if command.into == case_id:
+        raise errors.invalid("a case cannot be merged into itself", "into")
+    row = _visible_case(tx, actor, case_id, for_update=True)
+    _check_version(row, expected_version)
+    target = _visible_case(tx, actor, command.into)
+    if target["status"] == CaseStatus.CLOSED.value:
+        raise errors.conflict(f"{target['number']} is closed: merge into an open case", "into")
+    _move(tx, actor, row, Transition(action=Action.MERGE, reason=f"duplicate of {target['number']}"), now,
+          {"linked_case_id": target["id"]})
+    repo.append(tx.connection, target["id"], "merged_in", actor.username,
+                f"{row['number']} was merged into this case as a duplicate", {"case_id": str(case_id)}, at=now)
+    return view(row)
+
+
+def answer_survey(tx: Tx, actor: Actor, case_id: UUID, command: SurveyAnswer, now: datetime) -> dict[str, Any]:
+    row = _visible_case(tx, actor, case_id)
+    if actor.role is not Role.CUSTOMER:
+        raise errors.forbidden("the satisfaction survey is the customer's to answer")
+    if row["status"] != CaseStatus.CLOSED.value:
+        raise errors.conflict("the survey is offered once the case is closed", "status")
+    if not repo.save_survey(tx.connection, case_id, command.score, command.comment, actor.username, now):
+        raise errors.conflict("this case's survey has already been answered")
+    repo.append(tx.connection, case_id, "survey_answered", actor.username,
+                f"satisfaction {command.score}/5" + (f": {command.comment}" if command.comment else ""),
+                {"score": command.score}, at=now)
+    tx.emit(SurveyAnswered(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+                           score=command.score, comment=command.comment))
+    return {"case_id": str(case_id), "score": command.score, "comment": command.comment}
+
+
+def file_complaint(tx: Tx, actor: Actor, case_id: UUID, command: FileComplaint, now: datetime) -> ComplaintView:
+    row = _visible_case(tx, actor, case_id)
+    if actor.role not in (Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN):
+        raise errors.forbidden("complaints are filed by customers or recorded by the service desk")
+    complaint = {"id": uuid.uuid4(), "case_id": case_id, "organisation_id": row["organisation_id"],
+                 "status": ComplaintStatus.OPEN.value, "body": command.body, "filed_by": actor.username,
+                 "filed_at": now, "first_reply_at": None, "closed_at": None}
+    repo.insert_complaint(tx.connection, complaint)
+    repo.append(tx.connection, case_id, "complaint_filed", actor.username, f"complaint: {command.body}",
+                {"complaint_id": str(complaint["id"])}, at=now)
+    tx.emit(ComplaintFiled(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+                           complaint_id=complaint["id"], organisation_id=row["organisation_id"]))
+    return ComplaintView.model_validate(complaint)
+
+
+def _visible_complaint(tx: Tx, actor: Actor, complaint_id: UUID) -> dict[str, Any]:
+    complaint = repo.load_complaint(tx.connection, complaint_id, for_update=True)
+    if complaint is None:
+        raise errors.not_found("complaint")
+    _visible_case(tx, actor, complaint["case_id"])  # 404 alike when the case is not the caller's
+    return complaint
+
+
+def reply_complaint(tx: Tx, actor: Actor, complaint_id: UUID, command: ComplaintReply, close: bool,
+                    now: datetime) -> ComplaintView:
+    """A reply from the service desk; the first stops the first-reply clock; `close` also closes it."""
+    if actor.role not in (Role.AGENT, Role.MANAGER, Role.ADMIN):
+        raise errors.forbidden("the service desk answers complaints")
+    complaint = _visible_complaint(tx, actor, complaint_id)
+    if complaint["status"] == ComplaintStatus.CLOSED.value:
+        raise errors.conflict("the complaint is closed", "status")
+    correlation = tx.correlation_id or str(complaint["case_id"])
+    changes: dict[str, Any] = {}
+    if complaint["first_reply_at"] is None:
+        changes.update(first_reply_at=now, status=ComplaintStatus.REPLIED.value)
+        tx.emit(ComplaintFirstReplied(case_id=complaint["case_id"], correlation_id=correlation, occurred_at=now,
+                                      complaint_id=complaint_id, replied_by=actor.username))
+    if close:
+        changes.update(closed_at=now, status=ComplaintStatus.CLOSED.value)
+        tx.emit(ComplaintClosed(case_id=complaint["case_id"], correlation_id=correlation, occurred_at=now,
+                                complaint_id=complaint_id, closed_by=actor.username))
+    repo.update_complaint(tx.connection, complaint_id, changes)
+    complaint.update(changes)
+    repo.append(tx.connection, complaint["case_id"], "complaint_closed" if close else "complaint_replied",
+                actor.username, command.body, {"complaint_id": str(complaint_id)}, at=now)
+    return ComplaintView.model_validate(complaint)
+
+
+def list_complaints(tx: Tx, actor: Actor, state: ComplaintStatus | None) -> list[ComplaintView]:
+    if actor.role is Role.CUSTOMER:
+        rows = repo.list_complaints(tx.connection, state, actor.organisation_id)
+    elif actor.role in (Role.AGENT, Role.MANAGER, Role.ADMIN):
+        rows = repo.list_complaints(tx.connection, state, None)
+    else:
+        raise errors.forbidden("complaints are for customers and the service desk")
+    return [ComplaintView.model_validate(r) for r in rows]
+
+
+def close_quiet_reproductions(tx: Tx, now: datetime, limit: int = 100) -> int:
+    """Close cases that waited for a recurrence longer than the window (any replica may run this:
+    rows are claimed with SKIP LOCKED, so each case closes once)."""
+    rows = repo.claim_quiet_reproductions(tx.connection, now - timedelta(days=status.REPRODUCTION_WINDOW_DAYS),
+                                          limit)
+    for row in rows:
+        _move(tx, SYSTEM, row, Transition(action=Action.CLOSE_NO_RECURRENCE,
+                                          reason=f"no recurrence within {status.REPRODUCTION_WINDOW_DAYS} days"), now)
+    return len(rows)

@@ -6,20 +6,37 @@ refusals cross the wire as data, not as remote exceptions.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from nameko.timer import timer
 from pydantic import BaseModel, ValidationError
 
 from contracts.intake import Actor as ActorModel
-from contracts.intake import AddNote, CaseQuery, ChangeTier, OpenCase, Resolution, Transition
+from contracts.intake import (
+    AddNote,
+    CaseQuery,
+    ChangeTier,
+    ComplaintReply,
+    ComplaintStatus,
+    FileComplaint,
+    Merge,
+    NewCauseFound,
+    OpenCase,
+    Resolution,
+    SurveyAnswer,
+    Transition,
+)
 from servicekit.rpc import rpc
 from servicekit.service import PlatformService
 
 from . import handlers
 from .domain.errors import Refused
+
+log = logging.getLogger(__name__)
 
 
 def _answer(result: Any) -> dict[str, Any]:
@@ -84,3 +101,44 @@ class IntakeService(PlatformService):
                           expected_version: int | None = None) -> dict:
         return self._call(correlation_id, actor, lambda tx, a: handlers.record_resolution(
             tx, a, UUID(case_id), Resolution.model_validate(command), expected_version, self.clock()))
+
+    @rpc
+    def new_cause_found(self, correlation_id: str, actor: dict, case_id: str, command: dict,
+                        expected_version: int | None = None) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.new_cause_found(
+            tx, a, UUID(case_id), NewCauseFound.model_validate(command), expected_version, self.clock()))
+
+    @rpc
+    def merge(self, correlation_id: str, actor: dict, case_id: str, command: dict,
+              expected_version: int | None = None) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.merge(
+            tx, a, UUID(case_id), Merge.model_validate(command), expected_version, self.clock()))
+
+    @rpc
+    def answer_survey(self, correlation_id: str, actor: dict, case_id: str, command: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.answer_survey(
+            tx, a, UUID(case_id), SurveyAnswer.model_validate(command), self.clock()))
+
+    @rpc
+    def file_complaint(self, correlation_id: str, actor: dict, case_id: str, command: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.file_complaint(
+            tx, a, UUID(case_id), FileComplaint.model_validate(command), self.clock()))
+
+    @rpc
+    def reply_complaint(self, correlation_id: str, actor: dict, complaint_id: str, command: dict,
+                        close: bool = False) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.reply_complaint(
+            tx, a, UUID(complaint_id), ComplaintReply.model_validate(command), close, self.clock()))
+
+    @rpc
+    def list_complaints(self, correlation_id: str, actor: dict, status: str | None = None) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.list_complaints(
+            tx, a, ComplaintStatus(status) if status else None))
+
+    @timer(interval=60)
+    def close_quiet_reproductions(self) -> None:
+        """Every replica sweeps; SKIP LOCKED makes each case close exactly once."""
+        with self.db.transaction(correlation_id="reproduction-window") as tx:
+            closed = handlers.close_quiet_reproductions(tx, self.clock())
+        if closed:
+            log.info("closed %d cases with no recurrence within the reproduction window", closed)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, func, insert, literal_column, or_, sele
 
 from contracts.intake import Actor, CaseQuery, Role, SortKey
 
-from .tables import cases, resolutions, timeline
+from .tables import cases, complaints, resolutions, surveys, timeline
 
 _known_sequences: set[str] = set()
 
@@ -124,3 +124,51 @@ def query_cases(conn: Connection, query: CaseQuery, actor: Actor) -> tuple[list[
     rows = rows[:query.limit]
     cursor = _encode_cursor(rows[-1][query.sort.value], rows[-1]["id"]) if more else None
     return rows, cursor
+
+
+def find_recent_duplicate(conn: Connection, email: str, system_id: str, title: str,
+                          since: datetime) -> dict[str, Any] | None:
+    """An open case from the same reporter about the same system with the same title, recently."""
+    row = conn.execute(select(cases.c.id, cases.c.number).where(
+        cases.c.system_id == system_id, func.lower(cases.c.title) == title.lower(),
+        cases.c.reporter["email"].astext == email, cases.c.created_at >= since,
+        cases.c.status != "closed").order_by(cases.c.created_at.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def save_survey(conn: Connection, case_id: UUID, score: int, comment: str | None, by: str, now: datetime) -> bool:
+    """False when the case's survey was already answered (one answer per case)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    stmt = pg_insert(surveys).values(case_id=case_id, score=score, comment=comment, answered_by=by, answered_at=now)
+    return conn.execute(stmt.on_conflict_do_nothing().returning(surveys.c.case_id)).first() is not None
+
+
+def insert_complaint(conn: Connection, complaint: dict[str, Any]) -> None:
+    conn.execute(insert(complaints).values(**complaint))
+
+
+def load_complaint(conn: Connection, complaint_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
+    query = select(complaints).where(complaints.c.id == complaint_id)
+    row = conn.execute(query.with_for_update() if for_update else query).mappings().first()
+    return dict(row) if row else None
+
+
+def update_complaint(conn: Connection, complaint_id: UUID, changes: dict[str, Any]) -> None:
+    if changes:
+        conn.execute(update(complaints).where(complaints.c.id == complaint_id).values(**changes))
+
+
+def list_complaints(conn: Connection, state: Any, organisation_id: UUID | None) -> list[dict[str, Any]]:
+    query = select(complaints).order_by(complaints.c.filed_at).limit(500)
+    if state is not None:
+        query = query.where(complaints.c.status == state.value)
+    if organisation_id is not None:
+        query = query.where(complaints.c.organisation_id == organisation_id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def claim_quiet_reproductions(conn: Connection, before: datetime, limit: int) -> list[dict[str, Any]]:
+    query = (select(cases).where(cases.c.status == "awaiting_reproduction", cases.c.status_changed_at < before)
+             .order_by(cases.c.status_changed_at).limit(limit).with_for_update(skip_locked=True))
+    return [dict(r) for r in conn.execute(query).mappings()]

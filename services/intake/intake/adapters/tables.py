@@ -38,10 +38,14 @@ cases = Table(
     Column("suggested_tier", String(2), nullable=False),
     Column("status", String(30), nullable=False),
     Column("assignee", String(128)),
+    Column("linked_case_id", UUID(as_uuid=True)),
+    Column("possible_duplicate_of", UUID(as_uuid=True)),
+    Column("status_changed_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+# (the columns above from linked_case_id to status_changed_at come with migration i0002)
 # `cases.search` (a tsvector generated from title and description) is added by the migration and
 # used only in queries, so it is not declared here.
 
@@ -63,4 +67,26 @@ resolutions = Table(
     Column("record", JSONB, nullable=False),
     Column("recorded_by", String(128), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+surveys = Table(
+    "surveys", metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text),
+    Column("answered_by", String(128), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+)
+
+complaints = Table(
+    "complaints", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), nullable=False),
+    Column("organisation_id", UUID(as_uuid=True), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("filed_by", String(128), nullable=False),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("first_reply_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
 )

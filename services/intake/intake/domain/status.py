@@ -30,6 +30,11 @@ MOVES: dict[tuple[S, A], S] = {
     (S.RESOLVED, A.REJECT): S.REOPENED,
     (S.REOPENED, A.ASSIGN): S.ASSIGNED,
     (S.REOPENED, A.START): S.IN_PROGRESS,
+    # "Unresolved after handling, a new cause found": this case closes, a linked new one opens.
+    (S.IN_PROGRESS, A.NEW_CAUSE_FOUND): S.CLOSED,
+    (S.REOPENED, A.NEW_CAUSE_FOUND): S.CLOSED,
+    # A duplicate closes into the case it repeats, whatever it had reached.
+    **{(s, A.MERGE): S.CLOSED for s in S if s is not S.CLOSED},
 }
 
 STAFF = {Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN}
@@ -45,8 +50,14 @@ ALLOWED: dict[A, set[Role]] = {
     A.RESOLVE: STAFF,
     A.ACCEPT: {Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN},
     A.REJECT: {Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN},
+    A.NEW_CAUSE_FOUND: STAFF,
+    A.MERGE: {Role.AGENT, Role.MANAGER, Role.ADMIN},
 }
-NEEDS_REASON = {A.REJECT, A.CLOSE_NO_RECURRENCE}
+NEEDS_REASON = {A.REJECT, A.CLOSE_NO_RECURRENCE, A.NEW_CAUSE_FOUND}
+# Moves with their own endpoint (they do more than change the status).
+SPECIAL = {A.NEW_CAUSE_FOUND, A.MERGE}
+# A case awaiting reproduction with no recurrence within this window is closed (domain: 3 months).
+REPRODUCTION_WINDOW_DAYS = 92
 
 
 def next_status(current: S, action: A, role: Role, reason: str | None, assignee: str | None,
