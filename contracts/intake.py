@@ -4,12 +4,12 @@ bodies are these models, so HTTP validation and intake's own validation are one 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from .cases import CaseStatus, Channel, Tier
 
@@ -18,6 +18,14 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Strict:
+        # PostgreSQL text cannot hold U+0000: refuse it here, with the field named, not deep in storage.
+        for name, value in self:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"{name} contains a NUL character")
+        return self
 
 
 class Role(StrEnum):
@@ -145,6 +153,14 @@ class CaseQuery(Strict):
     descending: bool = True
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, max_length=500)
+
+    @field_validator("created_from", "created_to", "updated_from", "updated_to")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # Any offset Python accepts, stored time zones do not (PostgreSQL stops at +-15:59): use UTC.
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class CaseView(BaseModel):

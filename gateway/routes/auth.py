@@ -45,6 +45,8 @@ def tokens_for(request: Request, user: store.User) -> Tokens:
 @router.post("/token", response_model=Tokens, responses=PROBLEM_RESPONSES,
              summary="Sign in with username and password (OAuth2 password flow)")
 async def token(request: Request, form: OAuth2PasswordRequestForm = Depends()) -> Tokens:
+    if "\x00" in form.username or "\x00" in form.password or len(form.username) > 128:
+        raise unauthorised("wrong username or password")  # no such account can exist
     user = await run_in_threadpool(store.find_user, request.app.state.engine, form.username)
     valid = await run_in_threadpool(verify_password, user.password_hash if user else None, form.password)
     if not valid or user is None or not user.active:

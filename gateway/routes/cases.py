@@ -12,6 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from contracts.intake import (
     Actor,
@@ -76,6 +77,17 @@ def expected_version(case_id: UUID, if_match: str | None) -> int | None:
     return int(version)
 
 
+async def case_command(request: Request, actor: Actor, method: str, case_id: UUID, command: BaseModel,
+                       if_match: str | None, idempotency_key: str | None, status: int = 200) -> Response:
+    """A versioned command on one case, answered with the case (and its new ETag), idempotently."""
+    async def produce() -> JSONResponse:
+        case = await intake(request, actor, method, case_id=str(case_id), command=command.model_dump(mode="json"),
+                            expected_version=expected_version(case_id, if_match))
+        return case_response(case, status, location=status == 201)
+
+    return await idempotent(request, actor, idempotency_key, produce)
+
+
 def case_response(case: dict, status: int = 200, location: bool = False) -> JSONResponse:
     headers = {"ETag": etag(case)}
     if location:
@@ -114,24 +126,14 @@ async def get_case(request: Request, case_id: UUID, actor: Actor = Depends(CASE_
 @router.post("/{case_id}/tier", response_model=CaseView, summary="Change the severity tier (with a reason)")
 async def change_tier(request: Request, case_id: UUID, command: ChangeTier, if_match: IfMatch = None,
                       idempotency_key: IdempotencyKey = None, actor: Actor = Depends(TIER_SETTERS)) -> Response:
-    async def produce() -> JSONResponse:
-        return case_response(await intake(request, actor, "change_tier", case_id=str(case_id),
-                                          command=command.model_dump(mode="json"),
-                                          expected_version=expected_version(case_id, if_match)))
-
-    return await idempotent(request, actor, idempotency_key, produce)
+    return await case_command(request, actor, "change_tier", case_id, command, if_match, idempotency_key)
 
 
 @router.post("/{case_id}/transitions", response_model=CaseView,
              summary="Move the case in its status machine (illegal moves answer 409)")
 async def transition(request: Request, case_id: UUID, command: Transition, if_match: IfMatch = None,
                      idempotency_key: IdempotencyKey = None, actor: Actor = Depends(CASE_READERS)) -> Response:
-    async def produce() -> JSONResponse:
-        return case_response(await intake(request, actor, "transition", case_id=str(case_id),
-                                          command=command.model_dump(mode="json"),
-                                          expected_version=expected_version(case_id, if_match)))
-
-    return await idempotent(request, actor, idempotency_key, produce)
+    return await case_command(request, actor, "transition", case_id, command, if_match, idempotency_key)
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=TimelineEntry, summary="Add a note")
@@ -148,6 +150,14 @@ async def add_note(request: Request, case_id: UUID, command: AddNote, idempotenc
             summary="Everything that happened to the case, oldest first (append-only)")
 async def timeline(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS)) -> Any:
     return await intake(request, actor, "get_timeline", case_id=str(case_id))
+
+
+@router.get("/{case_id}/timeline/{entry_id}", response_model=TimelineEntry, summary="One timeline entry")
+async def timeline_entry(request: Request, case_id: UUID, entry_id: int, actor: Actor = Depends(CASE_READERS)) -> Any:
+    for entry in await intake(request, actor, "get_timeline", case_id=str(case_id)):
+        if entry["id"] == entry_id:
+            return entry
+    raise HTTPException(404, "no such timeline entry")
 
 
 _REFUSED = {"status_code": 405, "summary": "Refused: timeline entries can never be edited or deleted",
@@ -178,24 +188,13 @@ async def record_resolution(request: Request, case_id: UUID, command: Resolution
              summary="A new cause was found: close this case and open a linked new one")
 async def new_cause_found(request: Request, case_id: UUID, command: NewCauseFound, if_match: IfMatch = None,
                           idempotency_key: IdempotencyKey = None, actor: Actor = Depends(STAFF)) -> Response:
-    async def produce() -> JSONResponse:
-        opened = await intake(request, actor, "new_cause_found", case_id=str(case_id),
-                              command=command.model_dump(mode="json"),
-                              expected_version=expected_version(case_id, if_match))
-        return case_response(opened, 201, location=True)
-
-    return await idempotent(request, actor, idempotency_key, produce)
+    return await case_command(request, actor, "new_cause_found", case_id, command, if_match, idempotency_key, 201)
 
 
 @router.post("/{case_id}/merge", response_model=CaseView, summary="Close this duplicate into another case")
 async def merge(request: Request, case_id: UUID, command: Merge, if_match: IfMatch = None,
                 idempotency_key: IdempotencyKey = None, actor: Actor = Depends(TIER_SETTERS)) -> Response:
-    async def produce() -> JSONResponse:
-        return case_response(await intake(request, actor, "merge", case_id=str(case_id),
-                                          command=command.model_dump(mode="json"),
-                                          expected_version=expected_version(case_id, if_match)))
-
-    return await idempotent(request, actor, idempotency_key, produce)
+    return await case_command(request, actor, "merge", case_id, command, if_match, idempotency_key)
 
 
 @router.post("/{case_id}/survey", status_code=201, response_model=SurveyAnswer,
