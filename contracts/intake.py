@@ -259,3 +259,19 @@ class NewCauseFound(Strict):
 
 class Merge(Strict):
     into: UUID = Field(description="The case this duplicate is merged into (it stays open).")
+
+
+ATTACHMENT_TYPES = ("image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain", "application/zip",
+                    "application/gzip")
+
+
+class AttachmentView(BaseModel):
+    id: UUID
+    case_id: UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    internal: bool
+    uploaded_by: str
+    uploaded_at: datetime

@@ -67,6 +67,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                "Every POST accepts an `Idempotency-Key`; updates accept `If-Match`."))
     problems.install(app)
     limiter = ratelimit.RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+
+    def body_limit(path: str) -> int:
+        # Uploads carry files up to 10 MiB plus multipart framing; everything else stays small.
+        return 11 * 1024 * 1024 if path.endswith("/attachments") else settings.max_body_bytes
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
@@ -83,9 +87,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if wait:
             response: Response = problems.problem(429, detail="too many requests from this client",
                                                   headers={"Retry-After": ratelimit.retry_after(wait)})
-        elif length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+        elif length is not None and (not length.isdigit() or int(length) > body_limit(request.url.path)):
             response = problems.problem(413, detail=f"request bodies are limited to "
-                                                  f"{settings.max_body_bytes} bytes")
+                                                  f"{body_limit(request.url.path)} bytes")
         else:
             with log_context(correlation_id=correlation_id):
                 response = await call_next(request)

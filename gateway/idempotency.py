@@ -26,13 +26,15 @@ KEPT_HEADERS = ("location", "etag", "content-type")
 
 
 async def idempotent(request: Request, actor: Actor, key: str | None,
-                     produce: Callable[[], Awaitable[JSONResponse]]) -> Response:
+                     produce: Callable[[], Awaitable[JSONResponse]], fingerprint: bytes | None = None) -> Response:
+    """`fingerprint` stands for the body where the body was streamed (uploads): the same request
+    must give the same fingerprint."""
     if key is None:
         return await produce()
     if not 1 <= len(key) <= 200:
         return problem(422, detail="Idempotency-Key must be 1 to 200 characters", field="header.Idempotency-Key")
     engine = request.app.state.engine
-    body = await request.body()
+    body = fingerprint if fingerprint is not None else await request.body()
     request_hash = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body).hexdigest()
     stored = await run_in_threadpool(store.claim_idempotency_key, engine, actor.username, key, request.method,
                                      request.url.path, request_hash)

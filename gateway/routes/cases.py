@@ -6,17 +6,22 @@ organisation's cases (any other answers 404); internal notes never reach them.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from contracts.intake import (
+    ATTACHMENT_TYPES,
     Actor,
     AddNote,
+    AttachmentView,
     CasePage,
     CaseQuery,
     CaseView,
@@ -39,6 +44,7 @@ from ..problems import PROBLEM_RESPONSES, DomainProblem
 from ..rpc import RpcUnavailable
 
 log = logging.getLogger(__name__)
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # intake's limit too (intake/domain/attachments.py)
 router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 
 CASE_READERS = require(Role.CUSTOMER, Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
@@ -220,3 +226,40 @@ async def file_complaint(request: Request, case_id: UUID, command: FileComplaint
         return JSONResponse(complaint, status_code=201)
 
     return await idempotent(request, actor, idempotency_key, produce)
+
+
+@router.post("/{case_id}/attachments", status_code=201, response_model=AttachmentView,
+             summary="Attach a file (screenshot, photo, log): at most 10 MiB; PNG, JPEG, GIF, PDF, text, zip, gzip",
+             responses={415: PROBLEM_RESPONSES[422] | {"description": "Type not accepted"}})
+async def add_attachment(request: Request, case_id: UUID, file: UploadFile, internal: Annotated[bool, Form()] = False,
+                         idempotency_key: IdempotencyKey = None, actor: Actor = Depends(CASE_READERS)) -> Response:
+    content = await file.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise HTTPException(413, f"attachments are limited to {MAX_ATTACHMENT_BYTES} bytes")
+
+    async def produce() -> JSONResponse:
+        view = await intake(request, actor, "add_attachment", case_id=str(case_id),
+                            filename=file.filename or "", content_type=file.content_type or "",
+                            content_b64=base64.b64encode(content).decode(), internal=internal)
+        return JSONResponse(view, status_code=201,
+                            headers={"Location": f"/cases/{case_id}/attachments/{view['id']}"})
+
+    fingerprint = f"{file.filename}\0{file.content_type}\0{internal}\0".encode() + hashlib.sha256(content).digest()
+    return await idempotent(request, actor, idempotency_key, produce, fingerprint)
+
+
+@router.get("/{case_id}/attachments", response_model=list[AttachmentView], summary="A case's attachments")
+async def list_attachments(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS)) -> Any:
+    return await intake(request, actor, "list_attachments", case_id=str(case_id))
+
+
+@router.get("/{case_id}/attachments/{attachment_id}", response_class=Response,
+            summary="Download an attachment (its checksum is verified before it is served)",
+            responses={200: {"content": {t: {} for t in ATTACHMENT_TYPES}}})
+async def download_attachment(request: Request, case_id: UUID, attachment_id: UUID,
+                              actor: Actor = Depends(CASE_READERS)) -> Response:
+    found = await intake(request, actor, "get_attachment", case_id=str(case_id), attachment_id=str(attachment_id))
+    meta = found["meta"]
+    return Response(base64.b64decode(found["content_b64"]), media_type=meta["content_type"], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta['filename'])}",
+        "ETag": f'"{meta["sha256"]}"', "X-Content-Type-Options": "nosniff"})

@@ -94,14 +94,16 @@ def system(infra: Infra, tmp_path_factory) -> Iterator[tuple[Api, dict[str, Serv
         store.upsert_user(engine, username, hashed, role, uuid.UUID(organisations[org]) if org else None, region)
     common = {"SD_AMQP_URI": infra.isolated_amqp_uri("e2e")}
     processes = {
-        "intake": ServiceProcess("intake", {**common, "SD_DATABASE_URL": intake_url}, logs / "intake.log"),
+        "intake": ServiceProcess("intake", {**common, "SD_DATABASE_URL": intake_url,
+                                            "SD_ATTACHMENTS_DIR": str(logs / "attachments")}, logs / "intake.log"),
         "reporting": ServiceProcess("reporting", {**common, "SD_DATABASE_URL": reporting_url}, logs / "rep.log"),
         "gateway": ServiceProcess("gateway", {**common, "SD_DATABASE_URL": gateway_url, "SD_JWT_SECRET": JWT_SECRET},
                                   logs / "gateway.log"),
     }
     for process in processes.values():
         process.start()
-    yield Api(f"http://127.0.0.1:{processes['gateway'].port}", organisations), processes, intake_url
+    yield Api(f"http://127.0.0.1:{processes['gateway'].port}", organisations), processes, intake_url, \
+        logs / "attachments"
     for process in processes.values():
         process.stop()
     engine.dispose()

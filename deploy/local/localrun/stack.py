@@ -60,6 +60,7 @@ class Stack:
             "SD_HTTP_PORT": str(proc.port),
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
             **({"SD_JWT_SECRET": self.secrets["SD_JWT_SECRET"]} if proc.name == "gateway" else {}),
+            **({"SD_ATTACHMENTS_DIR": str(self.root / "attachments")} if proc.name == "intake" else {}),
         }
 
     # --- lifecycle ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Each takes the transaction, the acting principal, the command and the current ti
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from contracts.intake import (
     Action,
     Actor,
     AddNote,
+    AttachmentView,
     CasePage,
     CaseQuery,
     CaseView,
@@ -47,7 +49,9 @@ from contracts.intake import (
 from servicekit.db import Tx
 
 from .adapters import repository as repo
+from .adapters.filestore import CorruptAttachment, FileStore
 from .domain import access, errors, status
+from .domain.attachments import check_attachment
 from .domain.numbering import case_number
 from .domain.tiers import suggest_tier
 
@@ -343,3 +347,39 @@ def close_quiet_reproductions(tx: Tx, now: datetime, limit: int = 100) -> int:
         _move(tx, SYSTEM, row, Transition(action=Action.CLOSE_NO_RECURRENCE,
                                           reason=f"no recurrence within {status.REPRODUCTION_WINDOW_DAYS} days"), now)
     return len(rows)
+
+
+def add_attachment(tx: Tx, actor: Actor, case_id: UUID, filename: str, content_type: str, content: bytes,
+                   internal: bool, files: FileStore, now: datetime) -> AttachmentView:
+    _visible_case(tx, actor, case_id)
+    if internal and not access.sees_internal(actor):
+        raise errors.forbidden("customers cannot add internal attachments")
+    check_attachment(filename, content_type, content)
+    row = {"id": uuid.uuid4(), "case_id": case_id, "filename": filename, "content_type": content_type,
+           "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "internal": internal,
+           "uploaded_by": actor.username, "uploaded_at": now}
+    files.put(row["id"], content)  # before the row: a failed commit leaves an unreferenced file, never a dangling row
+    repo.insert_attachment(tx.connection, row)
+    repo.append(tx.connection, case_id, "attachment_added", actor.username,
+                f"attached {filename} ({content_type}, {len(content)} bytes)", {"attachment_id": str(row["id"])},
+                internal=internal, at=now)
+    return AttachmentView.model_validate(row)
+
+
+def list_attachments(tx: Tx, actor: Actor, case_id: UUID) -> list[AttachmentView]:
+    _visible_case(tx, actor, case_id)
+    return [AttachmentView.model_validate(r)
+            for r in repo.attachments_of(tx.connection, case_id, access.sees_internal(actor))]
+
+
+def get_attachment(tx: Tx, actor: Actor, case_id: UUID, attachment_id: UUID,
+                   files: FileStore) -> tuple[AttachmentView, bytes]:
+    _visible_case(tx, actor, case_id)
+    row = repo.load_attachment(tx.connection, case_id, attachment_id)
+    if row is None or (row["internal"] and not access.sees_internal(actor)):
+        raise errors.not_found("attachment")
+    try:
+        return AttachmentView.model_validate(row), files.get(attachment_id, row["sha256"])
+    except CorruptAttachment as exc:
+        raise errors.Refused(500, "Internal Server Error", "the stored file failed its checksum; it was not "
+                             "served", "attachment") from exc

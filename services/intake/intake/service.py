@@ -6,6 +6,8 @@ refusals cross the wire as data, not as remote exceptions.
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,9 +36,16 @@ from servicekit.rpc import rpc
 from servicekit.service import PlatformService
 
 from . import handlers
+from .adapters.filestore import FileStore
 from .domain.errors import Refused
+from .settings import IntakeSettings
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _file_store() -> FileStore:
+    return FileStore(IntakeSettings().attachments_dir)
 
 
 def _answer(result: Any) -> dict[str, Any]:
@@ -48,6 +57,10 @@ def _answer(result: Any) -> dict[str, Any]:
 class IntakeService(PlatformService):
     name = "intake"
     clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
+
+    @property
+    def files(self) -> FileStore:
+        return _file_store()
 
     def _call(self, correlation_id: str, actor: dict, work: Callable) -> dict[str, Any]:
         try:
@@ -142,3 +155,22 @@ class IntakeService(PlatformService):
             closed = handlers.close_quiet_reproductions(tx, self.clock())
         if closed:
             log.info("closed %d cases with no recurrence within the reproduction window", closed)
+
+    @rpc
+    def add_attachment(self, correlation_id: str, actor: dict, case_id: str, filename: str, content_type: str,
+                       content_b64: str, internal: bool = False) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.add_attachment(
+            tx, a, UUID(case_id), filename, content_type, base64.b64decode(content_b64), internal, self.files,
+            self.clock()))
+
+    @rpc
+    def list_attachments(self, correlation_id: str, actor: dict, case_id: str) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.list_attachments(tx, a, UUID(case_id)))
+
+    @rpc
+    def get_attachment(self, correlation_id: str, actor: dict, case_id: str, attachment_id: str) -> dict:
+        def work(tx, a):
+            meta, content = handlers.get_attachment(tx, a, UUID(case_id), UUID(attachment_id), self.files)
+            return {"meta": meta.model_dump(mode="json"), "content_b64": base64.b64encode(content).decode()}
+
+        return self._call(correlation_id, actor, work)

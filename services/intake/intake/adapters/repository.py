@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, func, insert, literal_column, or_, sele
 
 from contracts.intake import Actor, CaseQuery, Role, SortKey
 
-from .tables import cases, complaints, resolutions, surveys, timeline
+from .tables import attachments, cases, complaints, resolutions, surveys, timeline
 
 _known_sequences: set[str] = set()
 
@@ -172,3 +172,20 @@ def claim_quiet_reproductions(conn: Connection, before: datetime, limit: int) ->
     query = (select(cases).where(cases.c.status == "awaiting_reproduction", cases.c.status_changed_at < before)
              .order_by(cases.c.status_changed_at).limit(limit).with_for_update(skip_locked=True))
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def insert_attachment(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(attachments).values(**row))
+
+
+def attachments_of(conn: Connection, case_id: UUID, include_internal: bool) -> list[dict[str, Any]]:
+    query = select(attachments).where(attachments.c.case_id == case_id).order_by(attachments.c.uploaded_at)
+    if not include_internal:
+        query = query.where(attachments.c.internal.is_(False))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def load_attachment(conn: Connection, case_id: UUID, attachment_id: UUID) -> dict[str, Any] | None:
+    row = conn.execute(select(attachments).where(attachments.c.id == attachment_id,
+                                                 attachments.c.case_id == case_id)).mappings().first()
+    return dict(row) if row else None

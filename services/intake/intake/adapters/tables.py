@@ -90,3 +90,16 @@ complaints = Table(
     Column("first_reply_at", DateTime(timezone=True)),
     Column("closed_at", DateTime(timezone=True)),
 )
+
+attachments = Table(
+    "attachments", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("internal", Boolean, nullable=False),
+    Column("uploaded_by", String(128), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
