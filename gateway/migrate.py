@@ -3,10 +3,9 @@
 from pathlib import Path
 
 from servicekit.db import migrate
-
-from .settings import GatewaySettings
+from servicekit.settings import ProcessSettings
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
 if __name__ == "__main__":
-    migrate(VERSIONS if any(VERSIONS.glob("*.py")) else None, GatewaySettings().database_url, messaging=False)
+    migrate(VERSIONS if any(VERSIONS.glob("*.py")) else None, ProcessSettings().database_url, messaging=False)  # no JWT key needed
