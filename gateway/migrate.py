@@ -8,4 +8,5 @@ from servicekit.settings import ProcessSettings
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
 if __name__ == "__main__":
-    migrate(VERSIONS if any(VERSIONS.glob("*.py")) else None, ProcessSettings().database_url, messaging=False)  # no JWT key needed
+    # Only the database URL is needed here: no JWT key, so migration jobs hold no signing secret.
+    migrate(VERSIONS if any(VERSIONS.glob("*.py")) else None, ProcessSettings().database_url, messaging=False)
