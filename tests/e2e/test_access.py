@@ -81,3 +81,35 @@ def test_sign_in_refresh_and_expiry(api) -> None:
     forged = issue("another-secret-" * 4, "admin", "access", timedelta(minutes=5),
                    {"username": "admin", "role": "admin", "organisation_id": None, "region": None})
     assert api.http.get("/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_machine_clients_use_api_keys_and_scripts_use_minted_tokens(api, system) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import JWT_SECRET
+
+    gateway_url = system[1]["gateway"].env["SD_DATABASE_URL"]
+    env = {**os.environ, "SD_DATABASE_URL": gateway_url, "SD_JWT_SECRET": JWT_SECRET,
+           "SD_NEW_PASSWORD": "first admin password"}
+
+    def admin(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "gateway.admin", *args], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    admin("create-admin", "--username", "root")
+    signed_in = api.http.post("/auth/token", data={"username": "root", "password": "first admin password"})
+    assert signed_in.status_code == 200
+    key = admin("create-api-key", "--username", "agent", "--name", "monitoring")
+    assert key.startswith("sdk_")
+    me = api.http.get("/auth/me", headers={"X-API-Key": key})
+    assert me.status_code == 200 and me.json()["username"] == "agent"
+    assert api.http.get("/auth/me", headers={"X-API-Key": key + "x"}).status_code == 401
+    token = admin("mint-token", "--username", "engineer.s", "--minutes", "5")
+    assert api.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["region"] == "south"
+    short = subprocess.run([sys.executable, "-m", "gateway.admin", "create-user", "--username", "x", "--role",
+                            "agent"], env={**env, "SD_NEW_PASSWORD": "short"}, capture_output=True, text=True)
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
