@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import Counter, Histogram
 from sqlalchemy import create_engine
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.logs import log_context
 
@@ -37,6 +39,57 @@ async def _purge_idempotency_keys(app: FastAPI) -> None:
             await run_in_threadpool(store.purge_idempotency_keys, app.state.engine,
                                     app.state.settings.idempotency_hours)
         await asyncio.sleep(3600)
+
+
+class Edges:
+    """Pure ASGI middleware (BaseHTTPMiddleware showed in profiles): correlation id, rate limit,
+    body size limit, request metrics."""
+
+    def __init__(self, app: ASGIApp, settings: GatewaySettings, limiter: ratelimit.RateLimiter) -> None:
+        self.app = app
+        self.settings = settings
+        self.limiter = limiter
+
+    def body_limit(self, path: str) -> int:
+        # Uploads carry files up to 10 MiB plus multipart framing; everything else stays small.
+        return 11 * 1024 * 1024 if path.endswith("/attachments") else self.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request = Request(scope)
+        correlation_id = request.headers.get(CORRELATION_HEADER, "")[:128] or str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        status = {"code": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
+        client = ratelimit.client_key(request)
+        wait = self.limiter.take(client) if client else 0.0
+        length = request.headers.get("content-length")
+        if wait:
+            response: Response | None = problems.problem(429, detail="too many requests from this client",
+                                                         headers={"Retry-After": ratelimit.retry_after(wait)})
+        elif length is not None and (not length.isdigit() or int(length) > self.body_limit(request.url.path)):
+            response = problems.problem(413, detail=f"request bodies are limited to "
+                                                    f"{self.body_limit(request.url.path)} bytes")
+        else:
+            response = None
+        if response is not None:
+            await response(scope, receive, send_with_headers)
+        else:
+            with log_context(correlation_id=correlation_id):
+                await self.app(scope, receive, send_with_headers)
+        route = scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, str(status["code"])).inc()
+        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -67,37 +120,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                "Every POST accepts an `Idempotency-Key`; updates accept `If-Match`."))
     problems.install(app)
     limiter = ratelimit.RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-
-    def body_limit(path: str) -> int:
-        # Uploads carry files up to 10 MiB plus multipart framing; everything else stays small.
-        return 11 * 1024 * 1024 if path.endswith("/attachments") else settings.max_body_bytes
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(complaints.router)
 
-    @app.middleware("http")
-    async def edges(request: Request, call_next) -> Response:
-        started = time.perf_counter()
-        correlation_id = request.headers.get(CORRELATION_HEADER, "")[:128] or str(uuid.uuid4())
-        request.state.correlation_id = correlation_id
-        length = request.headers.get("content-length")
-        client = ratelimit.client_key(request)
-        wait = limiter.take(client) if client else 0.0
-        if wait:
-            response: Response = problems.problem(429, detail="too many requests from this client",
-                                                  headers={"Retry-After": ratelimit.retry_after(wait)})
-        elif length is not None and (not length.isdigit() or int(length) > body_limit(request.url.path)):
-            response = problems.problem(413, detail=f"request bodies are limited to "
-                                                  f"{body_limit(request.url.path)} bytes")
-        else:
-            with log_context(correlation_id=correlation_id):
-                response = await call_next(request)
-        response.headers[CORRELATION_HEADER] = correlation_id
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(Edges, settings=settings, limiter=limiter)
     return app
