@@ -4,6 +4,7 @@
     python -m gateway.admin create-user --username li --role agent [--organisation NAME] [--region R]
     python -m gateway.admin create-admin --username root            # the first administrator
     python -m gateway.admin create-api-key --username monitor --name zabbix
+    python -m gateway.admin revoke-api-key --username monitor --name zabbix   # refused within 30 s
     python -m gateway.admin mint-token --username li [--minutes 60]  # for scripts
 
 Passwords are read from standard input (one line) or the environment variable SD_NEW_PASSWORD;
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     key = sub.add_parser("create-api-key")
     key.add_argument("--username", required=True)
     key.add_argument("--name", required=True)
+    revoke = sub.add_parser("revoke-api-key")
+    revoke.add_argument("--username", required=True)
+    revoke.add_argument("--name", required=True)
     mint = sub.add_parser("mint-token")
     mint.add_argument("--username", required=True)
     mint.add_argument("--minutes", type=int, default=60)
@@ -74,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         raw = "sdk_" + secrets.token_urlsafe(32)
         store.create_api_key(engine, found.id, args.name, raw)
         print(raw)  # shown once; only its hash is stored
+    elif args.command == "revoke-api-key":
+        found = store.find_user(engine, args.username)
+        revoked = store.revoke_api_keys(engine, found.id, args.name) if found else 0
+        if not revoked:
+            raise SystemExit(f"no active API key {args.name!r} of {args.username}")
+        print(f"revoked {revoked} key(s)")
     elif args.command == "mint-token":
         found = store.find_user(engine, args.username)
         if found is None or not found.active:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .tables import api_keys, idempotency_keys, organisations, users
@@ -71,6 +71,13 @@ def upsert_user(engine: Engine, username: str, password_hash: str, role: str, or
 def create_api_key(engine: Engine, user_id: UUID, name: str, raw_key: str) -> None:
     with engine.begin() as conn:
         conn.execute(insert(api_keys).values(id=uuid.uuid4(), name=name, key_hash=key_hash(raw_key), user_id=user_id))
+
+
+def revoke_api_keys(engine: Engine, user_id: UUID, name: str) -> int:
+    with engine.begin() as conn:
+        return conn.execute(update(api_keys).where(api_keys.c.user_id == user_id, api_keys.c.name == name,
+                                                   api_keys.c.revoked_at.is_(None))
+                            .values(revoked_at=func.now())).rowcount
 
 
 def deactivate_user(engine: Engine, username: str) -> None:

@@ -108,6 +108,9 @@ def test_machine_clients_use_api_keys_and_scripts_use_minted_tokens(api, system)
     me = api.http.get("/auth/me", headers={"X-API-Key": key})
     assert me.status_code == 200 and me.json()["username"] == "agent"
     assert api.http.get("/auth/me", headers={"X-API-Key": key + "x"}).status_code == 401
+    revoked_key = admin("create-api-key", "--username", "agent", "--name", "old-script")
+    assert "revoked 1" in admin("revoke-api-key", "--username", "agent", "--name", "old-script")
+    assert api.http.get("/auth/me", headers={"X-API-Key": revoked_key}).status_code == 401
     token = admin("mint-token", "--username", "engineer.s", "--minutes", "5")
     assert api.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["region"] == "south"
     short = subprocess.run([sys.executable, "-m", "gateway.admin", "create-user", "--username", "x", "--role",
