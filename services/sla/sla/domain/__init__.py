@@ -1,0 +1,1 @@
+"""The SLA engine's pure rules: calendars (and, as they come, policies, clocks and ladders)."""
