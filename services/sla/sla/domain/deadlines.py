@@ -1,0 +1,75 @@
+"""When a clock is due: its target on its calendar from its start, paused time excluded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .calendars import BusinessCalendar
+from .policy import CalendarRef, Target
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: datetime
+    end: datetime | None  # None: still paused
+
+
+@dataclass(frozen=True)
+class Calendars:
+    always: BusinessCalendar
+    business: BusinessCalendar
+
+    def of(self, target: Target) -> BusinessCalendar:
+        return self.always if target.calendar is CalendarRef.ALWAYS else self.business
+
+
+def allowed_seconds(target: Target, start: datetime, calendars: Calendars) -> float | None:
+    """The business time a minutes-target allows; the out-of-hours target when the clock starts
+    outside the contract's business hours (P1: 10 min in hours, 30 min outside)."""
+    if target.minutes is None:
+        return None
+    if target.out_of_hours_minutes is not None and not calendars.business.is_open(start):
+        return target.out_of_hours_minutes * 60.0
+    return target.minutes * 60.0
+
+
+def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequence[Pause] = ()) -> datetime | None:
+    """The instant the clock breaches; None while it is paused with no end yet."""
+    calendar = calendars.of(target)
+    if target.working_days is not None:
+        # Working-day targets are the report clocks; they start at resolution, after the case's
+        # pauses (awaiting customer or reproduction), so no pause applies to them.
+        day = calendars.business.nth_working_day(start.astimezone(calendars.business.zone).date(),
+                                                 target.working_days)
+        return calendars.business.end_of_working_day(day)
+    remaining = allowed_seconds(target, start, calendars)
+    assert remaining is not None
+    at = start
+    for pause in sorted(pauses, key=lambda p: p.start):
+        if pause.start < at:
+            if pause.end is None:
+                return None
+            at = max(at, pause.end)
+            continue
+        due = calendar.add(at, remaining)
+        if due <= pause.start:
+            return due
+        remaining -= calendar.between(at, pause.start)
+        if pause.end is None:
+            return None
+        at = pause.end
+    return calendar.add(at, remaining)
+
+
+def elapsed(target: Target, start: datetime, now: datetime, calendars: Calendars,
+            pauses: Sequence[Pause] = ()) -> float:
+    """Business seconds the clock has run by `now`, paused time excluded."""
+    calendar = calendars.of(target)
+    total = calendar.between(start, now)
+    for pause in pauses:
+        a, b = max(pause.start, start), min(pause.end or now, now)
+        if b > a:
+            total -= calendar.between(a, b)
+    return total
