@@ -35,8 +35,10 @@ def allowed_seconds(target: Target, start: datetime, calendars: Calendars) -> fl
     return target.minutes * 60.0
 
 
-def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequence[Pause] = ()) -> datetime | None:
-    """The instant the clock breaches; None while it is paused with no end yet."""
+def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequence[Pause] = (),
+             fraction: float = 1.0) -> datetime | None:
+    """The instant the clock breaches (or, with `fraction`, reaches that share of its allowed time:
+    the warnings); None while it is paused with no end yet."""
     calendar = calendars.of(target)
     if target.working_days is not None:
         # Working-day targets are the report clocks; they start at resolution, after the case's
@@ -44,8 +46,9 @@ def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequ
         day = calendars.business.nth_working_day(start.astimezone(calendars.business.zone).date(),
                                                  target.working_days)
         return calendars.business.end_of_working_day(day)
-    remaining = allowed_seconds(target, start, calendars)
-    assert remaining is not None
+    allowed = allowed_seconds(target, start, calendars)
+    assert allowed is not None
+    remaining = allowed * fraction
     at = start
     for pause in sorted(pauses, key=lambda p: p.start):
         if pause.start < at:

@@ -1,0 +1,81 @@
+"""A clock's life under the default policy; expected instants worked out by hand in the comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from contracts.cases import CaseStatus as S
+from contracts.cases import Tier
+from sla.domain.calendars import business_hours, seven_by_twenty_four
+from sla.domain.china import official_days
+from sla.domain.clocks import ClockState, Move, Outcome, on_status
+from sla.domain.deadlines import Calendars
+from sla.domain.policy import DEFAULT_POLICY, Clock
+
+SH = ZoneInfo("Asia/Shanghai")
+HOLIDAYS, MAKEUP = official_days(2026)
+CAL = Calendars(always=seven_by_twenty_four(), business=business_hours("5x8", holidays=HOLIDAYS, makeup_days=MAKEUP))
+P = DEFAULT_POLICY
+
+
+def at(h: int, m: int = 0, s: int = 0, day: int = 23) -> datetime:
+    return datetime(2026, 11, day, h, m, s, tzinfo=SH)  # 23 Nov 2026 is a Monday
+
+
+def remote(tier: Tier = Tier.P2, start: datetime | None = None) -> ClockState:
+    return ClockState(Clock.REMOTE_RESPONSE, tier, start or at(10), DEFAULT_POLICY.version)
+
+
+def test_warnings_at_75_and_90_percent_then_the_breach() -> None:
+    # 30 business minutes from 10:00: 75 % = 22.5 min, 90 % = 27 min, 100 % = 30 min.
+    assert remote().schedule(P, CAL) == [("warn:0.75", at(10, 22, 30)), ("warn:0.9", at(10, 27)),
+                                         ("breach", at(10, 30))]
+
+
+def test_met_when_stopped_in_time_breached_at_the_deadline_otherwise() -> None:
+    assert remote().stop(at(10, 29)).outcome(P, CAL, at(11)) is Outcome.MET
+    assert remote().stop(at(10, 30)).outcome(P, CAL, at(11)) is Outcome.MET  # the deadline instant itself
+    assert remote().stop(at(10, 31)).outcome(P, CAL, at(11)) is Outcome.BREACHED
+    running = remote()
+    assert running.outcome(P, CAL, at(10, 29, 59)) is Outcome.RUNNING
+    assert running.outcome(P, CAL, at(10, 30)) is Outcome.BREACHED  # not when the case later closes
+
+
+def test_paused_time_does_not_count() -> None:
+    # 10 min run, paused 10:10-10:40 (awaiting customer), 20 min left: due 11:00.
+    clock = remote().pause(at(10, 10))
+    assert clock.schedule(P, CAL) == []  # nothing fires while paused
+    assert clock.outcome(P, CAL, at(12)) is Outcome.PAUSED
+    clock = clock.resume(at(10, 40))
+    assert clock.due(P, CAL) == at(11)
+    assert clock.elapsed(P, CAL, at(10, 50)) == 20 * 60
+
+
+def test_a_rejected_resolution_resumes_the_restore_clock() -> None:
+    # P1 restore, 4 h on 7x24 from 10:00; resolved 12:00 (2 h used); rejected 15:00: 2 h left, due 17:00.
+    restore = ClockState(Clock.RESTORE, Tier.P1, at(10), 1).stop(at(12))
+    assert restore.outcome(P, CAL, at(13)) is Outcome.MET
+    reopened = restore.reopen(at(15))
+    assert reopened.due(P, CAL) == at(17)
+    assert reopened.outcome(P, CAL, at(16)) is Outcome.RUNNING
+
+
+def test_a_tier_change_recomputes_from_the_original_start_and_is_recorded() -> None:
+    clock = remote(Tier.P3)
+    assert clock.due(P, CAL) == at(10, 30)
+    raised = clock.change_tier(Tier.P1, at(10, 5))
+    assert raised.due(P, CAL) == at(10, 10)
+    assert raised.tier_history == ((Tier.P3, at(10, 5)),)
+
+
+def test_status_moves_pause_resume_and_stop_the_right_clocks() -> None:
+    assert on_status(S.IN_PROGRESS, S.AWAITING_CUSTOMER) == {c: Move.PAUSE for c in
+                                                              (Clock.REMOTE_RESPONSE, Clock.ON_SITE_ARRIVAL,
+                                                               Clock.RESTORE)}
+    assert on_status(S.AWAITING_REPRODUCTION, S.IN_PROGRESS)[Clock.RESTORE] is Move.RESUME
+    resolved = on_status(S.IN_PROGRESS, S.RESOLVED)
+    assert resolved[Clock.RESTORE] is Move.STOP and resolved[Clock.FAULT_REPORT] == "start"
+    assert on_status(S.RESOLVED, S.REOPENED) == {Clock.RESTORE: "reopen"}
+    assert set(on_status(S.AWAITING_REPRODUCTION, S.CLOSED).values()) == {Move.STOP}
+    assert on_status(S.NEW, S.ASSIGNED) == {}
