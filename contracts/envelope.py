@@ -102,7 +102,9 @@ def parse(raw: bytes | str | dict[str, Any]) -> Event:
     if not isinstance(raw, dict):
         raise ContractError(f"body is a JSON {type(raw).__name__}, not an object")
     key = (raw.get("event_type"), raw.get("schema_version"))
-    model = _REGISTRY.get(key)  # type: ignore[arg-type]
+    if not isinstance(key[0], str) or not isinstance(key[1], int) or isinstance(key[1], bool):
+        raise ContractError("event_type must be a string and schema_version an integer")
+    model = _REGISTRY.get(key)
     if model is None:
         raise ContractError(f"unknown event type/version {key[0]!r} v{key[1]!r}")
     try:

@@ -8,11 +8,12 @@ A request that fails before an answer (the owning service unavailable) releases 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -22,6 +23,15 @@ from . import store
 from .problems import problem
 
 REPLAYED = "Idempotent-Replayed"
+
+
+class OutcomeUnknown(HTTPException):
+    """The owning service got the command but did not answer in time. The key stays claimed, so a
+    retry cannot do the work a second time; it answers 409 until the key expires."""
+
+    def __init__(self) -> None:
+        super().__init__(503, "the case service did not answer in time; the request may still take "
+                              "effect: check the resource before sending it again", {"Retry-After": "5"})
 KEPT_HEADERS = ("location", "etag", "content-type")
 
 
@@ -43,12 +53,14 @@ async def idempotent(request: Request, actor: Actor, key: str | None,
             return problem(422, detail="this Idempotency-Key was used for a different request",
                            field="header.Idempotency-Key")
         if stored["status_code"] is None:
-            return problem(409, detail="a request with this Idempotency-Key is still in progress",
-                           headers={"Retry-After": "1"})
+            return problem(409, detail="a request with this Idempotency-Key is in progress, or its outcome is "
+                                       "unknown: check the resource", headers={"Retry-After": "1"})
         return JSONResponse(stored["response"], status_code=stored["status_code"],
                             headers={**stored["headers"], REPLAYED: "true"})
     try:
         response = await produce()
+    except (OutcomeUnknown, asyncio.CancelledError):
+        raise  # the work may have been done: keep the key claimed
     except BaseException:
         await run_in_threadpool(store.release_idempotency_key, engine, actor.username, key)
         raise

@@ -18,7 +18,15 @@ RPC_EXCHANGE = "nameko-rpc"
 
 
 class RpcUnavailable(RuntimeError):
-    """The owning service did not answer in time, or the broker is unreachable."""
+    """The request could not be sent: nothing was done."""
+
+
+class RpcOutcomeUnknown(RpcUnavailable):
+    """The request was sent but no answer came in time: it may or may not have been done."""
+
+
+class RpcRemoteError(RuntimeError):
+    """The service failed unexpectedly while handling the request (its transaction rolled back)."""
 
 
 class RpcClient:
@@ -47,17 +55,21 @@ class RpcClient:
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         try:
-            await self._exchange.publish(
-                aio_pika.Message(json.dumps({"args": [], "kwargs": kwargs}).encode(), content_type="application/json",
-                                 correlation_id=correlation_id, reply_to=self._reply_to,
-                                 delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
-                routing_key=f"{service}.{method}", mandatory=True)
-            body = await asyncio.wait_for(future, self._timeout)
-        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError) as exc:
-            raise RpcUnavailable(f"{service}.{method} did not answer: {exc!r}") from exc
+            try:
+                await self._exchange.publish(
+                    aio_pika.Message(json.dumps({"args": [], "kwargs": kwargs}).encode(),
+                                     content_type="application/json", correlation_id=correlation_id,
+                                     reply_to=self._reply_to, delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT),
+                    routing_key=f"{service}.{method}", mandatory=True)
+            except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+                raise RpcUnavailable(f"{service}.{method} could not be sent: {exc!r}") from exc
+            try:
+                body = await asyncio.wait_for(future, self._timeout)
+            except TimeoutError as exc:
+                raise RpcOutcomeUnknown(f"{service}.{method} did not answer in {self._timeout}s") from exc
         finally:
             self._pending.pop(correlation_id, None)
         reply = json.loads(body)
         if reply.get("error"):
-            raise RpcUnavailable(f"{service}.{method} failed: {reply['error'].get('value')}")
+            raise RpcRemoteError(f"{service}.{method} failed: {reply['error'].get('value')}")
         return reply["result"]

@@ -20,7 +20,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a machine client.")
 
 _API_KEY_CACHE_S = 30.0
-_api_key_cache: dict[str, tuple[float, Actor | None]] = {}
+_api_key_cache: dict[str, tuple[float, Actor]] = {}
 
 
 def unauthorised(detail: str) -> HTTPException:
@@ -42,14 +42,17 @@ async def current_actor(request: Request, token: str | None = Depends(oauth2),
             raise unauthorised(str(exc)) from exc
         return Actor.model_validate(claims["actor"])
     if api_key:
-        cached = _api_key_cache.get(api_key)
-        if cached is None or time.monotonic() - cached[0] > _API_KEY_CACHE_S:
-            user = await run_in_threadpool(store.find_api_key_user, request.app.state.engine, api_key)
-            cached = (time.monotonic(), actor_of(user) if user and user.active else None)
-            _api_key_cache[api_key] = cached
-        if cached[1] is None:
-            raise unauthorised("unknown or revoked API key")
-        return cached[1]
+        key = store.key_hash(api_key)
+        cached = _api_key_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] <= _API_KEY_CACHE_S:
+            return cached[1]
+        user = await run_in_threadpool(store.find_api_key_user, request.app.state.engine, api_key)
+        if user is None or not user.active:
+            raise unauthorised("unknown or revoked API key")  # misses are not cached: no unbounded growth
+        if len(_api_key_cache) >= 10_000:
+            _api_key_cache.clear()
+        _api_key_cache[key] = (time.monotonic(), actor_of(user))
+        return _api_key_cache[key][1]
     raise unauthorised("authentication required: a bearer token or an X-API-Key header")
 
 

@@ -39,9 +39,9 @@ from contracts.intake import (
 )
 
 from ..auth.principal import require
-from ..idempotency import idempotent
+from ..idempotency import OutcomeUnknown, idempotent
 from ..problems import PROBLEM_RESPONSES, DomainProblem
-from ..rpc import RpcUnavailable
+from ..rpc import RpcOutcomeUnknown, RpcRemoteError, RpcUnavailable
 
 log = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # intake's limit too (intake/domain/attachments.py)
@@ -61,9 +61,15 @@ async def intake(request: Request, actor: Actor, method: str, **kwargs: Any) -> 
     try:
         reply = await request.app.state.rpc.call("intake", method, correlation_id=request.state.correlation_id,
                                                   actor=actor.model_dump(mode="json"), **kwargs)
+    except RpcOutcomeUnknown as exc:
+        log.warning("intake did not answer: %s", exc)
+        raise OutcomeUnknown() from exc
     except RpcUnavailable as exc:
         log.warning("intake unavailable: %s", exc)
         raise HTTPException(503, "the case service is unavailable; retry shortly", {"Retry-After": "2"}) from exc
+    except RpcRemoteError as exc:
+        log.error("intake failed: %s", exc)
+        raise HTTPException(500, "the case service failed on this request; it has been logged") from exc
     if "problem" in reply:
         raise DomainProblem(reply["problem"])
     return reply["data"]
@@ -78,7 +84,7 @@ def expected_version(case_id: UUID, if_match: str | None) -> int | None:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     owner, _, version = tag.rpartition(".")
-    if owner != str(case_id) or not version.isdigit():
+    if owner != str(case_id) or not (version.isascii() and version.isdigit()):
         raise HTTPException(412, "If-Match is not an ETag of this case")
     return int(version)
 

@@ -50,6 +50,8 @@ def test_a_naive_time_is_refused() -> None:
     ("[1, 2]", "JSON list, not an object"),
     ({"event_type": "case.exploded", "schema_version": 1}, "unknown event type"),
     ({"event_type": "case.note_added", "schema_version": 7}, "unknown event type/version"),
+    ({"event_type": ["case.note_added"], "schema_version": 1}, "must be a string"),
+    ({"event_type": "case.note_added", "schema_version": {"v": 1}}, "an integer"),
 ])
 def test_what_is_not_an_event_of_the_catalogue_is_refused(raw, message) -> None:
     with pytest.raises(ContractError, match=message):

@@ -108,4 +108,7 @@ def test_stale_if_match_is_refused_and_etags_support_conditional_get(api) -> Non
     assert moved.status_code == 200 and moved.headers["etag"] != etag
     lost = api.post("agent", f"/cases/{case['id']}/tier", {"tier": "P2", "reason": "r"}, headers={"If-Match": etag})
     assert lost.status_code == 412
+    odd = api.post("agent", f"/cases/{case['id']}/tier", {"tier": "P2", "reason": "r"},
+                   headers={"If-Match": f'"{case["id"]}.\u00b2"'.encode("latin-1")})  # a non-ASCII digit
+    assert odd.status_code == 412
     assert api.get("agent", f"/cases/{case['id']}").json()["tier"] == "P3"

@@ -75,6 +75,8 @@ def test_a_repeated_report_is_flagged_and_can_be_merged(api) -> None:
     second = api.open_case(title="fax server OFFLINE", system_id="FAX-1")
     assert second["possible_duplicate_of"] == first["id"]
     assert api.open_case(title="Fax server offline", system_id="FAX-2")["possible_duplicate_of"] is None
+    other_org = api.open_case("customer.b", "B", title="Fax server offline", system_id="FAX-1")
+    assert other_org["possible_duplicate_of"] is None  # another organisation's case is never revealed
     assert api.post("customer.a", f"/cases/{second['id']}/merge", {"into": first["id"]}).status_code == 403
     merged = api.post("agent", f"/cases/{second['id']}/merge", {"into": first["id"]})
     assert merged.status_code == 200 and merged.json()["status"] == "closed"

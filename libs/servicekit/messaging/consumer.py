@@ -47,7 +47,17 @@ from .parking import Parking
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY_MS = 60_000
-DATABASE_OUTAGE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database unreachable (no connection, or it dropped), as opposed to a statement that fails:
+    a deadlock or a statement timeout is the message's problem and spends attempts."""
+    if isinstance(exc, sqlalchemy.exc.InterfaceError | sqlalchemy.exc.TimeoutError):
+        return True
+    if isinstance(exc, sqlalchemy.exc.OperationalError):
+        code = getattr(exc.orig, "pgcode", None)
+        return exc.connection_invalidated or code is None or code.startswith("08")
+    return False
 
 
 class Outcome(StrEnum):
@@ -116,8 +126,9 @@ class EventConsumer(Consumer):
             event = contracts.parse(body)
             if event.event_type not in self.event_types:
                 raise ContractError(f"{event.event_type} is not handled by {self.queue_name}")
-        except ContractError as exc:
-            self._park(message, "invalid", str(exc), (body or {}).get("event_type") if isinstance(body, dict) else None)
+        except Exception as exc:  # noqa: BLE001  (whatever the body is, it is parked, never fatal)
+            self._guarded(message, self._park, message, "invalid", str(exc),
+                          body.get("event_type") if isinstance(body, dict) else None)
             return
         self._waiting.put((event, message))
 
@@ -139,7 +150,17 @@ class EventConsumer(Consumer):
                     self.queue_consumer.requeue_message(message)  # shutting down: another replica takes it
 
     def handle_undecodable(self, message, exc: Exception) -> None:
-        self.container.spawn_managed_thread(partial(self._park, message, "undecodable", repr(exc), None))
+        self.container.spawn_managed_thread(partial(self._guarded, message, self._park, message, "undecodable",
+                                                    repr(exc), None))
+
+    def _guarded(self, message, work, *args) -> None:
+        """Run failure handling; if it fails too (the broker gone mid-way), give the message back to
+        the queue rather than let the error kill the service."""
+        try:
+            work(*args)
+        except Exception:
+            log.exception("could not retry or park a message of %s; it goes back to the queue", self.queue_name)
+            self.queue_consumer.requeue_message(message)
 
     def _handle_results(self, batch, worker_ctx, result=None, exc_info=None):
         for index, (event, message) in enumerate(batch):
@@ -149,7 +170,7 @@ class EventConsumer(Consumer):
                 metrics.MESSAGES_CONSUMED.labels(self.service, event.event_type, outcome.value).inc()
                 self.queue_consumer.ack_message(message)
             else:
-                self._handle_failure(message, event, outcome)
+                self._guarded(message, self._handle_failure, message, event, outcome)
         return result, exc_info
 
     def _handle_failure(self, message, event: Event, exc_info) -> None:
@@ -157,7 +178,7 @@ class EventConsumer(Consumer):
         attempts = self.parking.attempts(message)
         # The database being unreachable says nothing about the message: wait for it without
         # spending attempts, so an outage does not fill the dead-letter queue.
-        outage = isinstance(exc_info[1], DATABASE_OUTAGE)
+        outage = is_database_outage(exc_info[1])
         if outage or attempts + 1 < self.max_attempts:
             delay = min(self.retry_delay_ms * 2 ** attempts, MAX_RETRY_DELAY_MS)
             with log_context(event_type=event.event_type, correlation_id=event.correlation_id, case_id=event.case_id):

@@ -27,7 +27,10 @@ class Parking:
         self._lock = threading.Lock()
 
     def attempts(self, message: Message) -> int:
-        return int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
+        try:
+            return max(0, int((message.headers or {}).get(ATTEMPTS_HEADER, 0)))
+        except (TypeError, ValueError):
+            return 0  # a header we did not write: count from the start
 
     def retry(self, message: Message, queue: str, delay_ms: int, count_attempt: bool = True) -> None:
         headers = {**(message.headers or {}), ATTEMPTS_HEADER: self.attempts(message) + int(count_attempt)}

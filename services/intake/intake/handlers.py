@@ -103,7 +103,8 @@ def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to:
         "possible_duplicate_of": None,
     }
     duplicate = None if linked_to else repo.find_recent_duplicate(
-        tx.connection, command.reporter.email, command.system_id, command.title, now - DUPLICATE_WINDOW)
+        tx.connection, command.organisation_id, command.reporter.email, command.system_id, command.title,
+        now - DUPLICATE_WINDOW)
     if duplicate:
         row["possible_duplicate_of"] = duplicate["id"]
     repo.insert_case(tx.connection, row)

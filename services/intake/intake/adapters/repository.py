@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -74,6 +75,8 @@ def _visible_to(actor: Actor):
     if actor.role is Role.CUSTOMER:
         return cases.c.organisation_id == actor.organisation_id
     if actor.role is Role.ENGINEER:
+        if actor.region is None:  # `region == None` would compile to IS NULL: every region-less case
+            return cases.c.assignee == actor.username
         return or_(cases.c.assignee == actor.username, cases.c.region == actor.region)
     if actor.role in (Role.AGENT, Role.MANAGER, Role.ADMIN):
         return None
@@ -88,10 +91,15 @@ def _encode_cursor(value: Any, case_id: UUID) -> str:
 def _decode_cursor(cursor: str, sort: SortKey) -> tuple[Any, UUID]:
     try:
         value, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(value, str):
+            raise TypeError("cursor value")
         if sort in (SortKey.CREATED, SortKey.UPDATED):
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError("naive cursor time")
+            value = parsed.astimezone(UTC)
         return value, UUID(case_id)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, binascii.Error) as exc:
         raise ValueError("cursor is not one this API gave out") from exc
 
 
@@ -126,11 +134,13 @@ def query_cases(conn: Connection, query: CaseQuery, actor: Actor) -> tuple[list[
     return rows, cursor
 
 
-def find_recent_duplicate(conn: Connection, email: str, system_id: str, title: str,
+def find_recent_duplicate(conn: Connection, organisation_id: UUID, email: str, system_id: str, title: str,
                           since: datetime) -> dict[str, Any] | None:
-    """An open case from the same reporter about the same system with the same title, recently."""
+    """An open case of the same organisation from the same reporter about the same system with the
+    same title, recently (never another organisation's: that would reveal it exists)."""
     row = conn.execute(select(cases.c.id, cases.c.number).where(
-        cases.c.system_id == system_id, func.lower(cases.c.title) == title.lower(),
+        cases.c.organisation_id == organisation_id, cases.c.system_id == system_id,
+        func.lower(cases.c.title) == title.lower(),
         cases.c.reporter["email"].astext == email, cases.c.created_at >= since,
         cases.c.status != "closed").order_by(cases.c.created_at.desc()).limit(1)).mappings().first()
     return dict(row) if row else None

@@ -74,6 +74,8 @@ def next_status(current: S, action: A, role: Role, reason: str | None, assignee:
         raise invalid(f"{action.value} needs a reason", "reason")
     if action is A.ASSIGN and not assignee:
         raise invalid("assign needs an assignee", "assignee")
+    if assignee and action is not A.ASSIGN:
+        raise invalid("an assignee is given only with assign", "assignee")
     if action is A.RESOLVE and not has_resolution:
         raise conflict("record the resolution (PUT /cases/{id}/resolution) before resolving", "action")
     return target

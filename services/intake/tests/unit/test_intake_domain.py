@@ -78,6 +78,8 @@ def test_preconditions_of_moves() -> None:
         move(S.IN_PROGRESS, A.RESOLVE, Role.ENGINEER, resolved=False)
     with pytest.raises(Refused, match="a customer cannot resolve"):
         move(S.IN_PROGRESS, A.RESOLVE, Role.CUSTOMER)
+    with pytest.raises(Refused, match="only with assign"):  # no reassigning through another move
+        move(S.AWAITING_CUSTOMER, A.CUSTOMER_REPLIED, Role.CUSTOMER, assignee="someone")
 
 
 def test_who_sees_a_case() -> None:

@@ -53,7 +53,9 @@ class ClockState:
     def pause(self, at: datetime) -> ClockState:
         if self.paused or self.stopped_at is not None:
             return self
-        return replace(self, pauses=(*self.pauses, Pause(at, None)))
+        if self.pauses:  # an event arriving late never makes pauses overlap
+            at = max(at, self.pauses[-1].end)
+        return replace(self, pauses=(*self.pauses, Pause(max(at, self.started_at), None)))
 
     def resume(self, at: datetime) -> ClockState:
         if not self.paused:
@@ -94,7 +96,8 @@ class ClockState:
     def outcome(self, policy: Policy, calendars: Calendars, now: datetime) -> Outcome:
         due = self.due(policy, calendars)
         if self.stopped_at is not None:
-            return Outcome.MET if due is None or self.stopped_at <= due else Outcome.BREACHED
+            # Met if stopped before the deadline; at the deadline the breach has already fired.
+            return Outcome.MET if due is None or self.stopped_at < due else Outcome.BREACHED
         if due is not None and now >= due:
             return Outcome.BREACHED  # breached at the deadline, not when the case later closes
         return Outcome.PAUSED if self.paused else Outcome.RUNNING

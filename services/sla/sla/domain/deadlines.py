@@ -71,8 +71,10 @@ def elapsed(target: Target, start: datetime, now: datetime, calendars: Calendars
     """Business seconds the clock has run by `now`, paused time excluded."""
     calendar = calendars.of(target)
     total = calendar.between(start, now)
-    for pause in pauses:
-        a, b = max(pause.start, start), min(pause.end or now, now)
+    covered = start  # pauses may overlap: count each paused second once
+    for pause in sorted(pauses, key=lambda p: p.start):
+        a, b = max(pause.start, covered), min(pause.end or now, now)
         if b > a:
             total -= calendar.between(a, b)
+            covered = b
     return total

@@ -10,7 +10,7 @@ from contracts.cases import Tier
 from sla.domain.calendars import business_hours, seven_by_twenty_four
 from sla.domain.china import official_days
 from sla.domain.clocks import ClockState, Move, Outcome, on_status
-from sla.domain.deadlines import Calendars
+from sla.domain.deadlines import Calendars, Pause, elapsed
 from sla.domain.policy import DEFAULT_POLICY, Clock
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -35,7 +35,8 @@ def test_warnings_at_75_and_90_percent_then_the_breach() -> None:
 
 def test_met_when_stopped_in_time_breached_at_the_deadline_otherwise() -> None:
     assert remote().stop(at(10, 29)).outcome(P, CAL, at(11)) is Outcome.MET
-    assert remote().stop(at(10, 30)).outcome(P, CAL, at(11)) is Outcome.MET  # the deadline instant itself
+    assert remote().stop(at(10, 29, 59)).outcome(P, CAL, at(11)) is Outcome.MET
+    assert remote().stop(at(10, 30)).outcome(P, CAL, at(11)) is Outcome.BREACHED  # "met if stopped before"
     assert remote().stop(at(10, 31)).outcome(P, CAL, at(11)) is Outcome.BREACHED
     running = remote()
     assert running.outcome(P, CAL, at(10, 29, 59)) is Outcome.RUNNING
@@ -50,6 +51,16 @@ def test_paused_time_does_not_count() -> None:
     clock = clock.resume(at(10, 40))
     assert clock.due(P, CAL) == at(11)
     assert clock.elapsed(P, CAL, at(10, 50)) == 20 * 60
+
+
+def test_overlapping_or_late_pauses_count_each_second_once() -> None:
+    # Paused 10:10-10:40 and (a late, overlapping record) 10:20-10:50: paused 10:10-10:50, 40 min.
+    clock = remote()
+    overlapping = (Pause(at(10, 10), at(10, 40)), Pause(at(10, 20), at(10, 50)))
+    target = P.target(Tier.P2, Clock.REMOTE_RESPONSE)
+    assert elapsed(target, at(10), at(11), CAL, overlapping) == 20 * 60  # 10:00-10:10 and 10:50-11:00
+    late = clock.pause(at(10, 10)).resume(at(10, 40)).pause(at(10, 20))  # arrives after the resume
+    assert late.pauses[-1].start == at(10, 40)
 
 
 def test_a_rejected_resolution_resumes_the_restore_clock() -> None:
