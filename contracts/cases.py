@@ -111,3 +111,10 @@ class ComplaintClosed(CaseEvent, event_type="complaint.closed", version=1, produ
 
     complaint_id: UUID
     closed_by: str = Field(min_length=1, max_length=128)
+
+
+class ReportDelivered(CaseEvent, event_type="report.delivered", version=1, producer="intake"):
+    """A report reached the customer: the fault report or fault analysis report clock stops."""
+
+    report: str = Field(pattern="^(fault_report|fault_analysis_report)$")
+    delivered_by: str = Field(min_length=1, max_length=128)

@@ -275,3 +275,21 @@ class AttachmentView(BaseModel):
     internal: bool
     uploaded_by: str
     uploaded_at: datetime
+
+
+class FaultAnalysis(Strict):
+    """The fault analysis report's sections (P1/P2, due within 3 days of resolution)."""
+
+    content: Annotated[Text, Field(max_length=20_000)]
+    affected_from: datetime
+    affected_to: datetime
+    affected_users: Annotated[Text, Field(max_length=2000)]
+    handling_process: Annotated[Text, Field(max_length=20_000)]
+    analysis_and_localisation: Annotated[Text, Field(max_length=20_000)]
+    lessons: Annotated[Text, Field(max_length=20_000)]
+    preventive_measures: Annotated[Text, Field(max_length=20_000)]
+
+
+class ReportKind(StrEnum):
+    FAULT_REPORT = "fault_report"
+    FAULT_ANALYSIS_REPORT = "fault_analysis_report"

@@ -27,10 +27,12 @@ from contracts.intake import (
     CaseView,
     ChangeTier,
     ComplaintView,
+    FaultAnalysis,
     FileComplaint,
     Merge,
     NewCauseFound,
     OpenCase,
+    ReportKind,
     Resolution,
     Role,
     SurveyAnswer,
@@ -269,3 +271,28 @@ async def download_attachment(request: Request, case_id: UUID, attachment_id: UU
     return Response(base64.b64decode(found["content_b64"]), media_type=meta["content_type"], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta['filename'])}",
         "ETag": f'"{meta["sha256"]}"', "X-Content-Type-Options": "nosniff"})
+
+
+class Delivery(BaseModel):
+    report: ReportKind
+    delivered_by: str
+    delivered_at: str
+
+
+@router.put("/{case_id}/analysis", response_model=FaultAnalysis,
+            summary="Record the fault analysis report's sections (P1 and P2 cases)")
+async def record_analysis(request: Request, case_id: UUID, command: FaultAnalysis,
+                          actor: Actor = Depends(STAFF)) -> Any:
+    return await intake(request, actor, "record_analysis", case_id=str(case_id),
+                        command=command.model_dump(mode="json"))
+
+
+@router.post("/{case_id}/reports/{report}/delivery", status_code=201, response_model=Delivery,
+             summary="Record that a report reached the customer (stops its SLA clock; once per report)")
+async def deliver_report(request: Request, case_id: UUID, report: ReportKind, idempotency_key: IdempotencyKey = None,
+                         actor: Actor = Depends(STAFF)) -> Response:
+    async def produce() -> JSONResponse:
+        delivered = await intake(request, actor, "deliver_report", case_id=str(case_id), report=report.value)
+        return JSONResponse(delivered, status_code=201)
+
+    return await idempotent(request, actor, idempotency_key, produce)

@@ -110,3 +110,33 @@ def test_awaiting_reproduction_closes_after_the_window_without_recurrence(api, s
     assert api.get("agent", f"/cases/{recurred['id']}").json()["status"] == "in_progress"
     last = api.get("agent", f"/cases/{quiet['id']}/timeline").json()[-1]
     assert last["actor"] == "system" and "no recurrence" in last["summary"]
+
+
+def analysis() -> dict:
+    return {"content": "Trunk card failure", "affected_from": "2026-11-23T01:00:00Z",
+            "affected_to": "2026-11-23T03:00:00Z", "affected_users": "800 extensions at HQ",
+            "handling_process": "Swapped the card", "analysis_and_localisation": "Capacitor failure on slot 3",
+            "lessons": "Keep a spare card on site", "preventive_measures": "Quarterly hardware inspection"}
+
+
+def test_reports_are_delivered_once_and_the_analysis_only_for_p1_and_p2(api, system) -> None:
+    p1 = api.open_case(impact={"users_affected": 800})
+    p3 = api.open_case()
+    assert api.post("agent", f"/cases/{p1['id']}/reports/fault_report/delivery").status_code == 409  # unresolved
+    for case in (p1, p3):
+        close(api, case)
+    assert api.put("agent", f"/cases/{p3['id']}/analysis", analysis()).status_code == 409  # P3: no analysis
+    early = api.post("agent", f"/cases/{p1['id']}/reports/fault_analysis_report/delivery")
+    assert early.status_code == 409 and "analysis sections" in early.json()["detail"]
+    assert api.put("customer.a", f"/cases/{p1['id']}/analysis", analysis()).status_code == 403
+    assert api.put("engineer.n", f"/cases/{p1['id']}/analysis", analysis()).status_code == 200
+    for report in ("fault_report", "fault_analysis_report"):
+        delivered = api.post("agent", f"/cases/{p1['id']}/reports/{report}/delivery")
+        assert delivered.status_code == 201 and delivered.json()["report"] == report
+        assert api.post("agent", f"/cases/{p1['id']}/reports/{report}/delivery").status_code == 409
+    assert api.post("agent", f"/cases/{p1['id']}/reports/other_report/delivery").status_code == 422
+    with create_engine(system[2]).connect() as conn:
+        kinds = sorted(r[0] for r in conn.execute(text(
+            "SELECT body::jsonb ->> 'report' FROM outbox WHERE event_type = 'report.delivered' "
+            "AND body::jsonb ->> 'case_id' = :id"), {"id": p1["id"]}))
+    assert kinds == ["fault_analysis_report", "fault_report"]

@@ -21,6 +21,7 @@ from contracts.cases import (
     ComplaintClosed,
     ComplaintFiled,
     ComplaintFirstReplied,
+    ReportDelivered,
     SurveyAnswered,
     Tier,
 )
@@ -36,10 +37,12 @@ from contracts.intake import (
     ComplaintReply,
     ComplaintStatus,
     ComplaintView,
+    FaultAnalysis,
     FileComplaint,
     Merge,
     NewCauseFound,
     OpenCase,
+    ReportKind,
     Resolution,
     Role,
     SurveyAnswer,
@@ -384,3 +387,42 @@ def get_attachment(tx: Tx, actor: Actor, case_id: UUID, attachment_id: UUID,
     except CorruptAttachment as exc:
         raise errors.Refused(500, "Internal Server Error", "the stored file failed its checksum; it was not "
                              "served", "attachment") from exc
+
+
+ANALYSED_TIERS = {Tier.P1.value, Tier.P2.value}
+DESK_ROLES = {Role.ENGINEER, Role.AGENT, Role.MANAGER, Role.ADMIN}
+
+
+def record_analysis(tx: Tx, actor: Actor, case_id: UUID, command: FaultAnalysis, now: datetime) -> dict[str, Any]:
+    row = _visible_case(tx, actor, case_id, for_update=True)
+    if actor.role not in DESK_ROLES:
+        raise errors.forbidden("the service desk writes the fault analysis report")
+    if row["tier"] not in ANALYSED_TIERS:
+        raise errors.conflict("a fault analysis report is due for P1 and P2 cases only", "tier")
+    if command.affected_to < command.affected_from:
+        raise errors.invalid("affected_to is before affected_from", "affected_to")
+    repo.save_analysis(tx.connection, case_id, command.model_dump(mode="json"), actor.username, now)
+    repo.append(tx.connection, case_id, "analysis_recorded", actor.username, "fault analysis report recorded",
+                {}, at=now)
+    return command.model_dump(mode="json")
+
+
+def deliver_report(tx: Tx, actor: Actor, case_id: UUID, report: ReportKind, now: datetime) -> dict[str, Any]:
+    """The report reached the customer: records it once and emits the event that stops its clock."""
+    row = _visible_case(tx, actor, case_id, for_update=True)
+    if actor.role not in DESK_ROLES:
+        raise errors.forbidden("the service desk delivers reports")
+    if row["status"] not in (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value):
+        raise errors.conflict("reports are delivered once the case is resolved", "status")
+    if report is ReportKind.FAULT_ANALYSIS_REPORT:
+        if row["tier"] not in ANALYSED_TIERS:
+            raise errors.conflict("a fault analysis report is due for P1 and P2 cases only", "tier")
+        if not repo.has_analysis(tx.connection, case_id):
+            raise errors.conflict("record the analysis sections (PUT /cases/{id}/analysis) before delivering it")
+    if not repo.record_delivery(tx.connection, case_id, report.value, actor.username, now):
+        raise errors.conflict(f"the {report.value.replace('_', ' ')} was already delivered")
+    repo.append(tx.connection, case_id, "report_delivered", actor.username,
+                f"{report.value.replace('_', ' ')} delivered to the customer", {"report": report.value}, at=now)
+    tx.emit(ReportDelivered(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+                            report=report.value, delivered_by=actor.username))
+    return {"report": report.value, "delivered_by": actor.username, "delivered_at": now.isoformat()}

@@ -24,10 +24,12 @@ from contracts.intake import (
     ChangeTier,
     ComplaintReply,
     ComplaintStatus,
+    FaultAnalysis,
     FileComplaint,
     Merge,
     NewCauseFound,
     OpenCase,
+    ReportKind,
     Resolution,
     SurveyAnswer,
     Transition,
@@ -174,3 +176,13 @@ class IntakeService(PlatformService):
             return {"meta": meta.model_dump(mode="json"), "content_b64": base64.b64encode(content).decode()}
 
         return self._call(correlation_id, actor, work)
+
+    @rpc
+    def record_analysis(self, correlation_id: str, actor: dict, case_id: str, command: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.record_analysis(
+            tx, a, UUID(case_id), FaultAnalysis.model_validate(command), self.clock()))
+
+    @rpc
+    def deliver_report(self, correlation_id: str, actor: dict, case_id: str, report: str) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a: handlers.deliver_report(
+            tx, a, UUID(case_id), ReportKind(report), self.clock()))

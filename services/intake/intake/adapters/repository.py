@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, insert, literal_column, or_, sele
 
 from contracts.intake import Actor, CaseQuery, Role, SortKey
 
-from .tables import attachments, cases, complaints, resolutions, surveys, timeline
+from .tables import analyses, attachments, cases, complaints, report_deliveries, resolutions, surveys, timeline
 
 _known_sequences: set[str] = set()
 
@@ -199,3 +199,23 @@ def load_attachment(conn: Connection, case_id: UUID, attachment_id: UUID) -> dic
     row = conn.execute(select(attachments).where(attachments.c.id == attachment_id,
                                                  attachments.c.case_id == case_id)).mappings().first()
     return dict(row) if row else None
+
+
+def save_analysis(conn: Connection, case_id: UUID, record: dict, by: str, now: datetime) -> None:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    stmt = pg_insert(analyses).values(case_id=case_id, record=record, recorded_by=by, recorded_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[analyses.c.case_id],
+                                            set_={"record": record, "recorded_by": by, "recorded_at": now}))
+
+
+def has_analysis(conn: Connection, case_id: UUID) -> bool:
+    return conn.execute(select(analyses.c.case_id).where(analyses.c.case_id == case_id)).first() is not None
+
+
+def record_delivery(conn: Connection, case_id: UUID, report: str, by: str, now: datetime) -> bool:
+    """False when this report of the case was already delivered (delivery is a one-time fact)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    stmt = pg_insert(report_deliveries).values(case_id=case_id, report=report, delivered_by=by, delivered_at=now)
+    return conn.execute(stmt.on_conflict_do_nothing().returning(report_deliveries.c.case_id)).first() is not None

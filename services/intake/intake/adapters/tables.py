@@ -103,3 +103,19 @@ attachments = Table(
     Column("uploaded_by", String(128), nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
 )
+
+analyses = Table(
+    "analyses", metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("record", JSONB, nullable=False),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+report_deliveries = Table(
+    "report_deliveries", metadata,
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id"), primary_key=True),
+    Column("report", String(30), primary_key=True),
+    Column("delivered_by", String(128), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+)
