@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, func, insert, literal_column, or_, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, func, insert, literal_column, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.intake import Actor, CaseQuery, Role, SortKey
 
@@ -63,12 +64,15 @@ def has_resolution(conn: Connection, case_id: UUID) -> bool:
     return conn.execute(select(resolutions.c.case_id).where(resolutions.c.case_id == case_id)).first() is not None
 
 
-def save_resolution(conn: Connection, case_id: UUID, record: dict, by: str, now: datetime) -> None:
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-    stmt = pg_insert(resolutions).values(case_id=case_id, record=record, recorded_by=by, recorded_at=now)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[resolutions.c.case_id],
+def _save_record(conn: Connection, table: Table, case_id: UUID, record: dict, by: str, now: datetime) -> None:
+    """One record per case (the resolution, the fault analysis): the latest version replaces it."""
+    stmt = pg_insert(table).values(case_id=case_id, record=record, recorded_by=by, recorded_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.case_id],
                                             set_={"record": record, "recorded_by": by, "recorded_at": now}))
+
+
+def save_resolution(conn: Connection, case_id: UUID, record: dict, by: str, now: datetime) -> None:
+    _save_record(conn, resolutions, case_id, record, by, now)
 
 
 def _visible_to(actor: Actor):
@@ -148,8 +152,6 @@ def find_recent_duplicate(conn: Connection, organisation_id: UUID, email: str, s
 
 def save_survey(conn: Connection, case_id: UUID, score: int, comment: str | None, by: str, now: datetime) -> bool:
     """False when the case's survey was already answered (one answer per case)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
     stmt = pg_insert(surveys).values(case_id=case_id, score=score, comment=comment, answered_by=by, answered_at=now)
     return conn.execute(stmt.on_conflict_do_nothing().returning(surveys.c.case_id)).first() is not None
 
@@ -202,11 +204,7 @@ def load_attachment(conn: Connection, case_id: UUID, attachment_id: UUID) -> dic
 
 
 def save_analysis(conn: Connection, case_id: UUID, record: dict, by: str, now: datetime) -> None:
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-    stmt = pg_insert(analyses).values(case_id=case_id, record=record, recorded_by=by, recorded_at=now)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[analyses.c.case_id],
-                                            set_={"record": record, "recorded_by": by, "recorded_at": now}))
+    _save_record(conn, analyses, case_id, record, by, now)
 
 
 def has_analysis(conn: Connection, case_id: UUID) -> bool:
@@ -215,7 +213,5 @@ def has_analysis(conn: Connection, case_id: UUID) -> bool:
 
 def record_delivery(conn: Connection, case_id: UUID, report: str, by: str, now: datetime) -> bool:
     """False when this report of the case was already delivered (delivery is a one-time fact)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
     stmt = pg_insert(report_deliveries).values(case_id=case_id, report=report, delivered_by=by, delivered_at=now)
     return conn.execute(stmt.on_conflict_do_nothing().returning(report_deliveries.c.case_id)).first() is not None
