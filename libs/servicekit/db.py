@@ -74,6 +74,17 @@ class UnitOfWork:
         self._on_events_committed = on_events_committed
 
     @contextmanager
+    def reading(self, correlation_id: str | None = None) -> Iterator[Tx]:
+        """For queries only: autocommit, so a read costs one round trip instead of BEGIN, query, COMMIT.
+        Each statement sees its own snapshot; a query that needs one snapshot across statements
+        uses `transaction()`."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            tx = Tx(connection, self.service, correlation_id)
+            yield tx
+        if tx.emitted:
+            raise RuntimeError("events are emitted in transaction(), never while reading")
+
+    @contextmanager
     def transaction(self, correlation_id: str | None = None) -> Iterator[Tx]:
         with self.engine.begin() as connection:
             tx = Tx(connection, self.service, correlation_id)

@@ -64,10 +64,11 @@ class IntakeService(PlatformService):
     def files(self) -> FileStore:
         return _file_store()
 
-    def _call(self, correlation_id: str, actor: dict, work: Callable) -> dict[str, Any]:
+    def _call(self, correlation_id: str, actor: dict, work: Callable, read_only: bool = False) -> dict[str, Any]:
         try:
             principal = ActorModel.model_validate(actor)
-            with self.db.transaction(correlation_id=correlation_id) as tx:
+            scope = self.db.reading if read_only else self.db.transaction
+            with scope(correlation_id=correlation_id) as tx:
                 return _answer(work(tx, principal))
         except Refused as refusal:
             return {"problem": refusal.problem()}
@@ -83,12 +84,12 @@ class IntakeService(PlatformService):
 
     @rpc
     def get_case(self, correlation_id: str, actor: dict, case_id: str) -> dict:
-        return self._call(correlation_id, actor, lambda tx, a: handlers.get_case(tx, a, UUID(case_id)))
+        return self._call(correlation_id, actor, lambda tx, a: handlers.get_case(tx, a, UUID(case_id)), read_only=True)
 
     @rpc
     def list_cases(self, correlation_id: str, actor: dict, query: dict) -> dict:
         return self._call(correlation_id, actor, lambda tx, a: handlers.list_cases(
-            tx, a, CaseQuery.model_validate(query)))
+            tx, a, CaseQuery.model_validate(query)), read_only=True)
 
     @rpc
     def change_tier(self, correlation_id: str, actor: dict, case_id: str, command: dict,
@@ -109,7 +110,8 @@ class IntakeService(PlatformService):
 
     @rpc
     def get_timeline(self, correlation_id: str, actor: dict, case_id: str) -> dict:
-        return self._call(correlation_id, actor, lambda tx, a: handlers.get_timeline(tx, a, UUID(case_id)))
+        return self._call(correlation_id, actor, lambda tx, a: handlers.get_timeline(tx, a, UUID(case_id)),
+                          read_only=True)
 
     @rpc
     def record_resolution(self, correlation_id: str, actor: dict, case_id: str, command: dict,
@@ -148,7 +150,7 @@ class IntakeService(PlatformService):
     @rpc
     def list_complaints(self, correlation_id: str, actor: dict, status: str | None = None) -> dict:
         return self._call(correlation_id, actor, lambda tx, a: handlers.list_complaints(
-            tx, a, ComplaintStatus(status) if status else None))
+            tx, a, ComplaintStatus(status) if status else None), read_only=True)
 
     @timer(interval=60)
     def close_quiet_reproductions(self) -> None:
@@ -167,7 +169,8 @@ class IntakeService(PlatformService):
 
     @rpc
     def list_attachments(self, correlation_id: str, actor: dict, case_id: str) -> dict:
-        return self._call(correlation_id, actor, lambda tx, a: handlers.list_attachments(tx, a, UUID(case_id)))
+        return self._call(correlation_id, actor, lambda tx, a: handlers.list_attachments(tx, a, UUID(case_id)),
+                          read_only=True)
 
     @rpc
     def get_attachment(self, correlation_id: str, actor: dict, case_id: str, attachment_id: str) -> dict:
@@ -175,7 +178,7 @@ class IntakeService(PlatformService):
             meta, content = handlers.get_attachment(tx, a, UUID(case_id), UUID(attachment_id), self.files)
             return {"meta": meta.model_dump(mode="json"), "content_b64": base64.b64encode(content).decode()}
 
-        return self._call(correlation_id, actor, work)
+        return self._call(correlation_id, actor, work, read_only=True)
 
     @rpc
     def record_analysis(self, correlation_id: str, actor: dict, case_id: str, command: dict) -> dict:
