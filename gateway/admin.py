@@ -6,6 +6,7 @@
     python -m gateway.admin create-api-key --username monitor --name zabbix
     python -m gateway.admin revoke-api-key --username monitor --name zabbix   # refused within 30 s
     python -m gateway.admin mint-token --username li [--minutes 60]  # for scripts
+    python -m gateway.admin deactivate-user --username li   # sign-in and refresh refused at once
 
 Passwords are read from standard input (one line) or the environment variable SD_NEW_PASSWORD;
 never from the command line, where other users could read them.
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = sub.add_parser("revoke-api-key")
     revoke.add_argument("--username", required=True)
     revoke.add_argument("--name", required=True)
+    sub.add_parser("deactivate-user").add_argument("--username", required=True)
     mint = sub.add_parser("mint-token")
     mint.add_argument("--username", required=True)
     mint.add_argument("--minutes", type=int, default=60)
@@ -84,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         if not revoked:
             raise SystemExit(f"no active API key {args.name!r} of {args.username}")
         print(f"revoked {revoked} key(s)")
+    elif args.command == "deactivate-user":
+        if store.find_user(engine, args.username) is None:
+            raise SystemExit(f"no user {args.username}")
+        store.deactivate_user(engine, args.username)
+        print(f"deactivated {args.username}; access tokens already issued expire within "
+              f"{settings.access_token_minutes} minutes")
     elif args.command == "mint-token":
         found = store.find_user(engine, args.username)
         if found is None or not found.active:

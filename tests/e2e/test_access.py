@@ -113,6 +113,12 @@ def test_machine_clients_use_api_keys_and_scripts_use_minted_tokens(api, system)
     assert api.http.get("/auth/me", headers={"X-API-Key": revoked_key}).status_code == 401
     token = admin("mint-token", "--username", "engineer.s", "--minutes", "5")
     assert api.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["region"] == "south"
+    refresh_token = api.http.post("/auth/token", data={"username": "root", "password": "first admin password"}
+                                  ).json()["refresh_token"]
+    assert "deactivated root" in admin("deactivate-user", "--username", "root")
+    assert api.http.post("/auth/token", data={"username": "root", "password": "first admin password"}
+                         ).status_code == 401
+    assert api.http.post("/auth/refresh", json={"refresh_token": refresh_token}).status_code == 401
     short = subprocess.run([sys.executable, "-m", "gateway.admin", "create-user", "--username", "x", "--role",
                             "agent"], env={**env, "SD_NEW_PASSWORD": "short"}, capture_output=True, text=True)
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
