@@ -115,7 +115,8 @@ def seed_cases(client: Client, organisations: dict[str, str]) -> int:
         "process": "Patched, tested calls both ways, customer confirmed."})
     move = client.move("engineer.zhao", move, "resolve")
     client.move("customer.bluriver", move, "accept")
-    assert down["tier"] == "P1"  # 800 users affected: the suggestion says critical
+    if down["tier"] != "P1":  # 800 users affected: the suggestion must say critical
+        raise RuntimeError(f"the seeded outage was suggested {down['tier']}, not P1")
     return 4
 
 

@@ -76,7 +76,7 @@ class SafeQueueConsumer(QueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
-            consumer.on_decode_error = partial(provider.handle_undecodable)
+            consumer.on_decode_error = provider.handle_undecodable
         return consumers
 
 

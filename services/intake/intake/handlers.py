@@ -63,6 +63,11 @@ DUPLICATE_WINDOW = timedelta(hours=24)  # same reporter + system + title within 
 SYSTEM = Actor(username="system", role=Role.ADMIN)
 
 
+def _correlation(tx: Tx, case_id: UUID) -> str:
+    """The request's correlation id; a case's own id when a sweep, not a request, acts."""
+    return tx.correlation_id or str(case_id)
+
+
 def view(row: dict[str, Any]) -> CaseView:
     return CaseView.model_validate(row)
 
@@ -121,7 +126,7 @@ def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to:
         repo.append(tx.connection, case_id, "tier_changed", actor.username,
                     f"tier set to {tier.value} instead of the suggested {suggested.value}",
                     {"from": suggested.value, "to": tier.value, "reason": command.tier_reason}, at=now)
-    tx.emit(CaseOpened(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    tx.emit(CaseOpened(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                        case_number=number, organisation_id=command.organisation_id,
                        contract_id=command.contract_id, system_id=command.system_id, tier=tier,
                        channel=command.channel, title=command.title))
@@ -156,7 +161,7 @@ def change_tier(tx: Tx, actor: Actor, case_id: UUID, command: ChangeTier, expect
     repo.append(tx.connection, case_id, "tier_changed", actor.username,
                 f"tier {previous.value} -> {command.tier.value}: {command.reason}",
                 {"from": previous.value, "to": command.tier.value, "reason": command.reason}, at=now)
-    tx.emit(CaseTierChanged(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    tx.emit(CaseTierChanged(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                             from_tier=previous, to_tier=command.tier, reason=command.reason,
                             changed_by=actor.username))
     return view(row)
@@ -191,7 +196,7 @@ def _move(tx: Tx, actor: Actor, row: dict[str, Any], command: Transition, now: d
                 {"from": current.value, "to": target.value, "action": command.action.value,
                  "reason": command.reason, "assignee": command.assignee,
                  **{k: str(v) for k, v in (extra or {}).items()}}, at=now)
-    tx.emit(CaseStatusChanged(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    tx.emit(CaseStatusChanged(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                               from_status=current, to_status=target, reason=command.reason,
                               changed_by=actor.username))
     return row
@@ -202,12 +207,11 @@ def add_note(tx: Tx, actor: Actor, case_id: UUID, command: AddNote, now: datetim
     if command.internal and not access.sees_internal(actor):
         raise errors.forbidden("customers cannot write internal notes")
     note_id = uuid.uuid4()
-    repo.append(tx.connection, case_id, "note", actor.username, command.body,
-                {"note_id": str(note_id)}, internal=command.internal, at=now)
-    tx.emit(CaseNoteAdded(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    entry = repo.append(tx.connection, case_id, "note", actor.username, command.body,
+                        {"note_id": str(note_id)}, internal=command.internal, at=now)
+    tx.emit(CaseNoteAdded(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                           note_id=note_id, author=actor.username, internal=command.internal, body=command.body))
-    return next(TimelineEntry.model_validate(e) for e in reversed(repo.entries(tx.connection, case_id, True))
-                if e["data"].get("note_id") == str(note_id))
+    return TimelineEntry.model_validate(entry)
 
 
 def get_timeline(tx: Tx, actor: Actor, case_id: UUID) -> list[TimelineEntry]:
@@ -279,7 +283,7 @@ def answer_survey(tx: Tx, actor: Actor, case_id: UUID, command: SurveyAnswer, no
     repo.append(tx.connection, case_id, "survey_answered", actor.username,
                 f"satisfaction {command.score}/5" + (f": {command.comment}" if command.comment else ""),
                 {"score": command.score}, at=now)
-    tx.emit(SurveyAnswered(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    tx.emit(SurveyAnswered(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                            score=command.score, comment=command.comment))
     return {"case_id": str(case_id), "score": command.score, "comment": command.comment}
 
@@ -294,7 +298,7 @@ def file_complaint(tx: Tx, actor: Actor, case_id: UUID, command: FileComplaint, 
     repo.insert_complaint(tx.connection, complaint)
     repo.append(tx.connection, case_id, "complaint_filed", actor.username, f"complaint: {command.body}",
                 {"complaint_id": str(complaint["id"])}, at=now)
-    tx.emit(ComplaintFiled(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    tx.emit(ComplaintFiled(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                            complaint_id=complaint["id"], organisation_id=row["organisation_id"]))
     return ComplaintView.model_validate(complaint)
 
@@ -315,7 +319,7 @@ def reply_complaint(tx: Tx, actor: Actor, complaint_id: UUID, command: Complaint
     complaint = _visible_complaint(tx, actor, complaint_id)
     if complaint["status"] == ComplaintStatus.CLOSED.value:
         raise errors.conflict("the complaint is closed", "status")
-    correlation = tx.correlation_id or str(complaint["case_id"])
+    correlation = _correlation(tx, complaint["case_id"])
     changes: dict[str, Any] = {}
     if complaint["first_reply_at"] is None:
         changes.update(first_reply_at=now, status=ComplaintStatus.REPLIED.value)
@@ -423,6 +427,6 @@ def deliver_report(tx: Tx, actor: Actor, case_id: UUID, report: ReportKind, now:
         raise errors.conflict(f"the {report.value.replace('_', ' ')} was already delivered")
     repo.append(tx.connection, case_id, "report_delivered", actor.username,
                 f"{report.value.replace('_', ' ')} delivered to the customer", {"report": report.value}, at=now)
-    tx.emit(ReportDelivered(case_id=case_id, correlation_id=tx.correlation_id or str(case_id), occurred_at=now,
+    tx.emit(ReportDelivered(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                             report=report.value, delivered_by=actor.username))
     return {"report": report.value, "delivered_by": actor.username, "delivered_at": now.isoformat()}

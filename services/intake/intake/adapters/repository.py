@@ -48,9 +48,11 @@ def save_case(conn: Connection, case_id: UUID, changes: dict[str, Any], now: dat
 
 
 def append(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str, data: dict | None = None,
-           internal: bool = False, at: datetime | None = None) -> None:
+           internal: bool = False, at: datetime | None = None) -> dict[str, Any]:
+    """Add a timeline entry; return it as stored."""
     values = dict(case_id=case_id, kind=kind, actor=actor, internal=internal, summary=summary, data=data or {})
-    conn.execute(insert(timeline).values(**values, **({"at": at} if at else {})))
+    stmt = insert(timeline).values(**values, **({"at": at} if at else {})).returning(*timeline.c)
+    return dict(conn.execute(stmt).mappings().one())
 
 
 def entries(conn: Connection, case_id: UUID, include_internal: bool) -> list[dict[str, Any]]:
