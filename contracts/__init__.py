@@ -3,7 +3,7 @@
 Importing this package registers every event of the catalogue.
 """
 
-from . import cases  # noqa: F401  (registers the case events)
+from . import cases, dispatch, sla, spares  # noqa: F401  (registers the events of the catalogue)
 from .envelope import ContractError, Event, catalogue, parse, producer_of
 
 __all__ = ["ContractError", "Event", "catalogue", "parse", "producer_of"]

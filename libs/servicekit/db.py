@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,7 @@ class Tx:
     correlation_id: str | None = None
     emitted: list[Event] = field(default_factory=list)
     _session: Session | None = None
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def session(self) -> Session:
@@ -48,8 +49,16 @@ class Tx:
 
     def emit(self, event: Event) -> None:
         """Record `event` in the outbox; it is published only if this transaction commits."""
-        outbox.record(self.connection, self.service, event)
-        self.emitted.append(event)
+        self.emit_many([event])
+
+    def emit_many(self, events: list[Event]) -> None:
+        outbox.record_many(self.connection, self.service, events)
+        self.emitted.extend(events)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this transaction has committed (never if it rolls back): metrics that
+        must count a fact exactly once are incremented here."""
+        self._after_commit.append(action)
 
     def claim(self, consumer: str, events: list[Event]) -> set[UUID]:
         """Record that `consumer` processed `events`; return the ids it had not processed before."""
@@ -92,6 +101,8 @@ class UnitOfWork:
             tx._flush()
         if tx.emitted:
             self._on_events_committed()
+        for action in tx._after_commit:
+            action()
 
 
 def migrate(versions_dir: Path | None, database_url: str, revision: str = "head", messaging: bool = True) -> None:

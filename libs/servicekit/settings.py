@@ -22,6 +22,8 @@ class ProcessSettings(BaseSettings):
     http_port: int = Field(9100, description="Port for /health/live, /health/ready and /metrics.")
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|text)$")
+    time_offset_file: str | None = Field(None, description="Tests and demos only: a file holding seconds to add "
+                                                           "to the wall clock, so time can be moved forward.")
 
 
 class ServiceSettings(ProcessSettings):

@@ -15,13 +15,19 @@ class ForeignEventError(ValueError):
 
 
 def record(connection: Connection, service: str, event: Event) -> None:
-    if event.PRODUCER != service:
-        raise ForeignEventError(f"{service} cannot emit {event.event_type}: {event.PRODUCER} owns it")
-    connection.execute(insert(outbox).values(
-        event_id=event.event_id,
-        event_type=event.event_type,
-        exchange=topology.events_exchange(service).name,
-        routing_key=event.event_type,
-        correlation_id=event.correlation_id,
-        body=event.to_json(),
-    ))
+    record_many(connection, service, [event])
+
+
+def record_many(connection: Connection, service: str, events: list[Event]) -> None:
+    """One statement for many events (executemany): timers firing in bulk emit through here."""
+    if not events:
+        return
+    exchange = topology.events_exchange(service).name
+    rows = []
+    for event in events:
+        if event.PRODUCER != service:
+            raise ForeignEventError(f"{service} cannot emit {event.event_type}: {event.PRODUCER} owns it")
+        rows.append({"event_id": event.event_id, "event_type": event.event_type, "exchange": exchange,
+                     "routing_key": event.event_type, "correlation_id": event.correlation_id,
+                     "body": event.to_json()})
+    connection.execute(insert(outbox), rows)

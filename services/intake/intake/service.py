@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID
 
 from nameko.timer import timer
-from pydantic import BaseModel, ValidationError
 
 from contracts.intake import Actor as ActorModel
 from contracts.intake import (
@@ -34,12 +33,12 @@ from contracts.intake import (
     SurveyAnswer,
     Transition,
 )
+from servicekit.problems import answer
 from servicekit.rpc import rpc
 from servicekit.service import PlatformService
 
 from . import handlers
 from .adapters.filestore import FileStore
-from .domain.errors import Refused
 from .settings import IntakeSettings
 
 log = logging.getLogger(__name__)
@@ -48,12 +47,6 @@ log = logging.getLogger(__name__)
 @functools.cache
 def _file_store() -> FileStore:
     return FileStore(IntakeSettings().attachments_dir)
-
-
-def _answer(result: Any) -> dict[str, Any]:
-    if isinstance(result, list):
-        return {"data": [r.model_dump(mode="json") for r in result]}
-    return {"data": result.model_dump(mode="json") if isinstance(result, BaseModel) else result}
 
 
 class IntakeService(PlatformService):
@@ -65,17 +58,13 @@ class IntakeService(PlatformService):
         return _file_store()
 
     def _call(self, correlation_id: str, actor: dict, work: Callable, read_only: bool = False) -> dict[str, Any]:
-        try:
+        def run() -> Any:
             principal = ActorModel.model_validate(actor)
             scope = self.db.reading if read_only else self.db.transaction
             with scope(correlation_id=correlation_id) as tx:
-                return _answer(work(tx, principal))
-        except Refused as refusal:
-            return {"problem": refusal.problem()}
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            return {"problem": {"status": 422, "title": "Unprocessable Content", "detail": first["msg"],
-                                "field": ".".join(str(p) for p in first["loc"])}}
+                return work(tx, principal)
+
+        return answer(run)
 
     @rpc
     def open_case(self, correlation_id: str, actor: dict, command: dict) -> dict:

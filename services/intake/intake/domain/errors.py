@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from servicekit.problems import Refused
 
-
-@dataclass
-class Refused(Exception):
-    status: int
-    title: str
-    detail: str
-    field: str | None = None
-
-    def problem(self) -> dict:
-        return {"status": self.status, "title": self.title, "detail": self.detail,
-                **({"field": self.field} if self.field else {})}
+__all__ = ["Refused", "conflict", "forbidden", "invalid", "not_found", "stale"]
 
 
 def not_found(what: str = "case") -> Refused:

@@ -22,7 +22,10 @@ class Calendars:
     business: BusinessCalendar
 
     def of(self, target: Target) -> BusinessCalendar:
-        return self.always if target.calendar is CalendarRef.ALWAYS else self.business
+        return self.named(target.calendar)
+
+    def named(self, ref: CalendarRef) -> BusinessCalendar:
+        return self.always if ref is CalendarRef.ALWAYS else self.business
 
 
 def allowed_seconds(target: Target, start: datetime, calendars: Calendars) -> float | None:
@@ -48,7 +51,13 @@ def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequ
         return calendars.business.end_of_working_day(day)
     allowed = allowed_seconds(target, start, calendars)
     assert allowed is not None
-    remaining = allowed * fraction
+    return reach(calendar, start, allowed * fraction, pauses)
+
+
+def reach(calendar: BusinessCalendar, start: datetime, seconds: float, pauses: Sequence[Pause] = ()) -> datetime | None:
+    """The instant `seconds` of time on `calendar` have run since `start`, paused time excluded;
+    None while paused with no end yet."""
+    remaining = seconds
     at = start
     for pause in sorted(pauses, key=lambda p: p.start):
         if pause.start < at:
@@ -69,7 +78,11 @@ def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequ
 def elapsed(target: Target, start: datetime, now: datetime, calendars: Calendars,
             pauses: Sequence[Pause] = ()) -> float:
     """Business seconds the clock has run by `now`, paused time excluded."""
-    calendar = calendars.of(target)
+    return run_time(calendars.of(target), start, now, pauses)
+
+
+def run_time(calendar: BusinessCalendar, start: datetime, now: datetime, pauses: Sequence[Pause] = ()) -> float:
+    """Seconds of `calendar` time from `start` to `now`, paused time excluded."""
     total = calendar.between(start, now)
     covered = start  # pauses may overlap: count each paused second once
     for pause in sorted(pauses, key=lambda p: p.start):

@@ -1,62 +1,14 @@
-"""SLA policies: per tier and clock, a target on a calendar. Versioned data; the default reproduces
-the domain's tables ("SLA clocks (metrics) and default targets")."""
+"""The default SLA policy: the domain's tables ("SLA clocks (metrics) and default targets",
+"Escalation ladder") as data. A contract without its own policy uses this one. The rule for, say,
+"P3 on-site deadline" is the `Tier.P3` / `Clock.ON_SITE_ARRIVAL` entry below."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from contracts.cases import Tier
+from contracts.sla import Clock
+from contracts.sla_policy import CalendarRef, Ladder, Policy, Rung, Target, Watch
 
-
-class Clock(StrEnum):
-    REMOTE_RESPONSE = "remote_response"
-    ON_SITE_ARRIVAL = "on_site_arrival"
-    RESTORE = "restore"
-    FAULT_REPORT = "fault_report"
-    FAULT_ANALYSIS_REPORT = "fault_analysis_report"
-    SPARE_ON_SITE = "spare_on_site"
-    COMPLAINT_FIRST_REPLY = "complaint_first_reply"
-    COMPLAINT_RESOLUTION = "complaint_resolution"
-
-
-class CalendarRef(StrEnum):
-    ALWAYS = "7x24"
-    BUSINESS = "business"  # the contract's business hours (default Mon-Fri 09:00-18:00, holidays, make-up days)
-
-
-class Target(BaseModel):
-    """Either `minutes` of time on `calendar`, or the end of the n-th working day (`working_days`)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    minutes: int | None = Field(None, gt=0)
-    out_of_hours_minutes: int | None = Field(
-        None, gt=0, description="Used instead of `minutes` when the clock starts outside business hours.")
-    working_days: int | None = Field(None, gt=0, description="Due at the end of this working day after start.")
-    calendar: CalendarRef = CalendarRef.BUSINESS
-    warn_at: tuple[float, ...] = Field((0.75, 0.9), description="Fractions of the allowed time that warn.")
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Target:
-        if (self.minutes is None) == (self.working_days is None):
-            raise ValueError("a target has either minutes or working_days")
-        if any(not 0 < f < 1 for f in self.warn_at):
-            raise ValueError("warning fractions lie strictly between 0 and 1")
-        return self
-
-
-class Policy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    version: int = Field(ge=1)
-    targets: dict[Tier, dict[Clock, Target]]
-
-    def target(self, tier: Tier, clock: Clock) -> Target | None:
-        """None: no deadline (by arrangement, or not applicable to the tier)."""
-        return self.targets.get(tier, {}).get(clock)
+__all__ = ["DEFAULT_POLICY", "CalendarRef", "Clock", "Ladder", "Policy", "Rung", "Target", "Watch"]
 
 
 def _t(minutes: int | None = None, calendar: CalendarRef = CalendarRef.BUSINESS, **kw: object) -> Target:
@@ -71,7 +23,31 @@ COMMON = {
     Clock.COMPLAINT_RESOLUTION: _t(15 * DAY, A),
 }
 
-DEFAULT_POLICY = Policy(name="default", version=1, targets={
+LEVELS = {  # who each level notifies (roles the notification service resolves to people)
+    "L1": ("duty-manager",),
+    "L2": ("service-manager",),
+    "L3": ("project-manager",),
+    "L4": ("regional-director",),
+    "L5": ("executive-sponsor",),
+}
+
+
+def _ladder(calendar: CalendarRef, update_minutes: int, *steps: tuple[int, str]) -> Ladder:
+    return Ladder(calendar=calendar, status_update_minutes=update_minutes,
+                  rungs=tuple(Rung(after_minutes=hours * HOUR, level=level, recipients=LEVELS[level])
+                              for hours, level in steps))
+
+
+# The domain's "Escalation ladder" table: P1 counts on 7x24, P2-P4 on business hours. The
+# status-update limits are our defaults (the domain names the rule, not the numbers).
+DEFAULT_LADDERS = {
+    Tier.P1: _ladder(A, 1 * HOUR, (1, "L1"), (4, "L2"), (24, "L3"), (48, "L4"), (72, "L5")),
+    Tier.P2: _ladder(B, 4 * HOUR, (4, "L1"), (24, "L2"), (48, "L3"), (72, "L4")),
+    Tier.P3: _ladder(B, 8 * HOUR, (24, "L1"), (48, "L2"), (72, "L3")),
+    Tier.P4: _ladder(B, 24 * HOUR, (48, "L1"), (72, "L2")),
+}
+
+DEFAULT_POLICY = Policy(name="default", version=1, escalation=DEFAULT_LADDERS, targets={
     Tier.P1: {
         Clock.REMOTE_RESPONSE: _t(10, A, out_of_hours_minutes=30),
         Clock.ON_SITE_ARRIVAL: _t(1 * HOUR, A, out_of_hours_minutes=2 * HOUR),

@@ -11,7 +11,7 @@ from sla.domain.calendars import business_hours, seven_by_twenty_four
 from sla.domain.china import official_days
 from sla.domain.clocks import ClockState, Move, Outcome, on_status
 from sla.domain.deadlines import Calendars, Pause, elapsed
-from sla.domain.policy import DEFAULT_POLICY, Clock
+from sla.domain.policy import DEFAULT_POLICY, Clock, Watch
 
 SH = ZoneInfo("Asia/Shanghai")
 HOLIDAYS, MAKEUP = official_days(2026)
@@ -81,12 +81,54 @@ def test_a_tier_change_recomputes_from_the_original_start_and_is_recorded() -> N
 
 
 def test_status_moves_pause_resume_and_stop_the_right_clocks() -> None:
-    assert on_status(S.IN_PROGRESS, S.AWAITING_CUSTOMER) == {c: Move.PAUSE for c in
-                                                              (Clock.REMOTE_RESPONSE, Clock.ON_SITE_ARRIVAL,
-                                                               Clock.RESTORE)}
+    handled = {Clock.REMOTE_RESPONSE, Clock.ON_SITE_ARRIVAL, Clock.RESTORE, Watch.ESCALATION, Watch.STATUS_UPDATE}
+    assert on_status(S.IN_PROGRESS, S.AWAITING_CUSTOMER) == {c: Move.PAUSE for c in handled}
     assert on_status(S.AWAITING_REPRODUCTION, S.IN_PROGRESS)[Clock.RESTORE] is Move.RESUME
     resolved = on_status(S.IN_PROGRESS, S.RESOLVED)
-    assert resolved[Clock.RESTORE] is Move.STOP and resolved[Clock.FAULT_REPORT] == "start"
-    assert on_status(S.RESOLVED, S.REOPENED) == {Clock.RESTORE: "reopen"}
+    assert resolved[Clock.RESTORE] is Move.STOP and resolved[Clock.FAULT_REPORT] is Move.START
+    assert resolved[Watch.ESCALATION] is Move.STOP  # never escalate after resolution
+    assert on_status(S.RESOLVED, S.REOPENED) == {Clock.RESTORE: Move.REOPEN, Watch.ESCALATION: Move.REOPEN,
+                                                  Watch.STATUS_UPDATE: Move.START, Clock.FAULT_REPORT: Move.CANCEL,
+                                                  Clock.FAULT_ANALYSIS_REPORT: Move.CANCEL}
     assert set(on_status(S.AWAITING_REPRODUCTION, S.CLOSED).values()) == {Move.STOP}
-    assert on_status(S.NEW, S.ASSIGNED) == {}
+    assert on_status(S.NEW, S.ASSIGNED) == {Watch.STATUS_UPDATE: Move.START}
+    assert on_status(S.ASSIGNED, S.IN_PROGRESS) == {Watch.STATUS_UPDATE: Move.RESTART}
+
+
+def test_the_p1_ladder_climbs_on_7x24_and_waits_while_paused() -> None:
+    # P1 counts on 7x24: L1 at 1 h, L2 at 4 h, L3 at 24 h (next day 10:00) ... from 10:00.
+    ladder = ClockState(Watch.ESCALATION, Tier.P1, at(10), 1)
+    marks = ladder.schedule(P, CAL)
+    assert marks[:3] == [("escalate:L1", at(11)), ("escalate:L2", at(14)), ("escalate:L3", at(10, day=24))]
+    assert [m for m, _ in marks] == ["escalate:L1", "escalate:L2", "escalate:L3", "escalate:L4", "escalate:L5"]
+    # Paused 10:30-11:30 (awaiting customer): L1 needs one un-paused hour, so 12:00.
+    paused = ladder.pause(at(10, 30)).resume(at(11, 30))
+    assert paused.next_mark(P, CAL, frozenset()) == ("escalate:L1", at(12))
+    assert ladder.pause(at(10, 30)).schedule(P, CAL) == []  # never while paused
+
+
+def test_the_p2_ladder_counts_business_hours() -> None:
+    # Opened Mon 23 Nov 10:00. L1 after 4 business hours: 14:00. L2 after 24: Mon 10-18 (8 h),
+    # Tue 9-18 (9 h, 17 in all), Wed 9-16 (7 h): Wed 25 Nov 16:00.
+    marks = dict(ClockState(Watch.ESCALATION, Tier.P2, at(10), 1).schedule(P, CAL))
+    assert marks["escalate:L1"] == at(14)
+    assert marks["escalate:L2"] == at(16, day=25)
+
+
+def test_an_engineer_silent_beyond_the_limit_escalates_and_an_update_restarts_the_count() -> None:
+    # P3 allows 8 business hours without a status update: assigned Mon 10:00 -> Mon 18:00 exactly.
+    watch = ClockState(Watch.STATUS_UPDATE, Tier.P3, at(10), 1)
+    assert watch.schedule(P, CAL) == [("escalate:L1", at(18))]
+    # An update at 15:00: Mon 15-18 (3 h) + Tue 9-14 (5 h): Tue 24 Nov 14:00.
+    assert watch.restart(at(15)).schedule(P, CAL) == [("escalate:L1", at(14, day=24))]
+
+
+def test_each_mark_fires_once_even_when_a_tier_change_moves_it() -> None:
+    clock = remote(Tier.P3)  # 30 min from 10:00: warnings 10:22:30 and 10:27, breach 10:30
+    assert clock.next_mark(P, CAL, frozenset()) == ("warn:0.75", at(10, 22, 30))
+    assert clock.next_mark(P, CAL, frozenset({"warn:0.75"})) == ("warn:0.9", at(10, 27))
+    # Raised to P1 at 10:23 (10 min target, in hours): 0.75 already fired; 0.9 at 10:09 (overdue,
+    # fires at once), breach at 10:10.
+    raised = clock.change_tier(Tier.P1, at(10, 23))
+    assert raised.next_mark(P, CAL, frozenset({"warn:0.75"})) == ("warn:0.9", at(10, 9))
+    assert raised.next_mark(P, CAL, frozenset({"warn:0.75", "warn:0.9", "breach"})) is None

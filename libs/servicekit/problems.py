@@ -1,0 +1,40 @@
+"""Refusals that cross the RPC wire as data: every call answers `{"data": ...}` or
+`{"problem": {status, title, detail, field}}`, which the gateway turns into RFC 9457 bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+
+@dataclass
+class Refused(Exception):
+    status: int
+    title: str
+    detail: str
+    field: str | None = None
+
+    def problem(self) -> dict:
+        return {"status": self.status, "title": self.title, "detail": self.detail,
+                **({"field": self.field} if self.field else {})}
+
+
+def _dump(result: Any) -> Any:
+    if isinstance(result, list):
+        return [_dump(r) for r in result]
+    return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+
+
+def answer(work: Callable[[], Any]) -> dict[str, Any]:
+    """Run `work`; its result as data, or a refusal or invalid input as a problem."""
+    try:
+        return {"data": _dump(work())}
+    except Refused as refusal:
+        return {"problem": refusal.problem()}
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return {"problem": {"status": 422, "title": "Unprocessable Content", "detail": first["msg"],
+                            "field": ".".join(str(p) for p in first["loc"])}}

@@ -1,0 +1,77 @@
+"""The SLA engine's Prometheus metrics: the customer's headline numbers.
+
+Counters and the histogram count facts after their transaction commits, in the replica that
+produced them; each fact is produced exactly once across replicas (timers are claimed with SKIP
+LOCKED, events deduplicated by the inbox), so `sum()` over replicas never double counts. The
+gauges of open clocks are read from the database by one replica at a time (the holder of an
+advisory lock); the others export no sample, so `sum()` is right for them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from .domain import tracking
+
+LABELS = ("tier", "clock")
+# Business seconds, around the domain's targets: 10/30 min, 1/2/4/8 h, 2 working days, 48 h, 3 and 15 days.
+TIME_TO_STOP_BUCKETS = (60, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600, 28800, 43200,
+                        64800, 86400, 172800, 259200, 604800, 1296000)
+
+MET = Counter("sd_sla_clocks_met_total", "Clocks stopped before their deadline.", LABELS)
+BREACHED = Counter("sd_sla_clocks_breached_total", "Clocks whose deadline passed while running (counted at "
+                                                   "the deadline).", LABELS)
+WARNED = Counter("sd_sla_clocks_warned_total", "Warnings fired, per warning fraction.", (*LABELS, "fraction"))
+TIME_TO_STOP = Histogram("sd_sla_clock_time_to_stop_seconds", "Business time from start to stop, paused time "
+                                                              "excluded.", LABELS, buckets=TIME_TO_STOP_BUCKETS)
+ESCALATIONS = Counter("sd_sla_escalations_total", "Escalations raised per level.", ("level", "tier", "reason"))
+FIRING_LAG = Histogram("sd_sla_timer_lag_seconds", "How late a durable timer fired after it fell due.",
+                       buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30))
+RUNNING = Gauge("sd_sla_clocks_running", "Clocks running now (not paused, not stopped, not yet breached).", LABELS)
+AT_RISK = Gauge("sd_sla_clocks_at_risk", "Running clocks past their first warning, not yet breached.", LABELS)
+OVERDUE = Gauge("sd_sla_clocks_overdue", "Clocks breached and still running.", LABELS)
+PAUSED = Gauge("sd_sla_clocks_paused", "Clocks paused (waiting on the customer or a reproduction).", LABELS)
+
+
+def _labels(fact) -> tuple[str, str]:
+    state = fact.clock.state
+    return state.tier.value, state.clock.value
+
+
+def counting(fact: tracking.Fact) -> Callable[[], None]:
+    """The metric update for `fact`, to run after its transaction commits."""
+    if isinstance(fact, tracking.Met):
+        return MET.labels(*_labels(fact)).inc
+    if isinstance(fact, tracking.Breached):
+        return BREACHED.labels(*_labels(fact)).inc
+    if isinstance(fact, tracking.Warned):
+        return WARNED.labels(*_labels(fact), f"{fact.fraction:g}").inc
+    if isinstance(fact, tracking.Stopped):
+        child, value = TIME_TO_STOP.labels(*_labels(fact)), fact.elapsed
+        return lambda: child.observe(value)
+    if isinstance(fact, tracking.Escalated):
+        return ESCALATIONS.labels(fact.level, fact.clock.state.tier.value, fact.reason.value).inc
+    return lambda: None
+
+
+def observe_firing_lags(lags: list[float]) -> None:
+    for lag in lags:
+        FIRING_LAG.observe(max(0.0, lag))
+
+
+GAUGES = {"running": RUNNING, "at_risk": AT_RISK, "overdue": OVERDUE, "paused": PAUSED}
+
+
+def publish_open_clocks(counts: dict[str, dict[tuple[str, str], int]]) -> None:
+    """Replace every gauge sample with `counts` (state -> (tier, clock) -> n)."""
+    for state, gauge in GAUGES.items():
+        gauge.clear()
+        for (tier, clock), n in counts.get(state, {}).items():
+            gauge.labels(tier, clock).set(n)
+
+
+def withdraw_open_clocks() -> None:
+    for gauge in GAUGES.values():
+        gauge.clear()

@@ -1,0 +1,145 @@
+"""The SLA engine as real processes: two replicas, a real broker and database, a movable clock.
+
+Instants are Shanghai time on Monday 23 November 2026 (a working day); expected values are worked
+out from the domain's tables in the comments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from contracts.cases import CaseOpened, CaseStatus, CaseStatusChanged, CaseTierChanged, Channel, Tier
+from contracts.dispatch import ContactKind, ContactLogged
+from tests.support.infra import eventually
+
+SH = ZoneInfo("Asia/Shanghai")
+ORG = uuid.UUID("0b0b0b0b-0000-4000-8000-000000000001")
+
+
+def at(h: int, m: int = 0, s: int = 0, day: int = 23) -> datetime:
+    return datetime(2026, 11, day, h, m, s, tzinfo=SH)
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def opened(tier: Tier, when: datetime, n: int = 1) -> CaseOpened:
+    return CaseOpened(case_id=uuid.uuid4(), correlation_id=f"test-{uuid.uuid4()}", occurred_at=when,
+                      case_number=f"2026-{n:06d}", organisation_id=ORG, contract_id="K-TEST", system_id="PBX-01",
+                      tier=tier, channel=Channel.PHONE, title="Calls drop")
+
+
+def moved(case: CaseOpened, before: CaseStatus, after: CaseStatus, when: datetime) -> CaseStatusChanged:
+    return CaseStatusChanged(case_id=case.case_id, correlation_id=case.correlation_id, occurred_at=when,
+                             from_status=before, to_status=after, changed_by="engineer.n")
+
+
+@pytest.fixture
+def world(sla_world):
+    world, _ = sla_world
+    world.drain()
+    world.heard.clear()
+    return world
+
+
+def test_two_replicas_fire_every_warning_breach_and_escalation_exactly_once(sla_world, world) -> None:
+    _, replicas = sla_world
+    world.set_now(at(9, 59))
+    # 300 P1 cases opened at 10:00, in business hours: remote response allows 10 min, so it warns at
+    # 75 % (10:07:30) and 90 % (10:09) and breaches at 10:10; the P1 ladder's L1 is at 1 h (11:00).
+    cases = [opened(Tier.P1, at(10), n) for n in range(1, 301)]
+    world.publish(*cases)
+    eventually(lambda: world.query("SELECT count(*) FROM clocks c JOIN sla_cases s USING (case_id) "
+                                   "WHERE s.contract_id = 'K-TEST' AND c.clock = 'remote_response'")[0][0] == 300,
+               30, "300 remote-response clocks")
+    assert world.tally() == {}  # nothing is due before 10:00
+
+    world.set_now(at(11, 0, 30))  # both replicas now find every mark up to 11:00 due at once
+    breached = world.wait_for("clock.breached", 300)
+    escalations = world.wait_for("escalation.raised", 300)
+    warned = world.wait_for("clock.warned", 600)
+    eventually(lambda: world.query("SELECT count(*) FROM clocks WHERE next_due_at <= %s", at(11, 0, 30))[0][0] == 0,
+               30, "no due timer left")
+
+    tally = world.tally()
+    assert (tally["clock.breached"], tally["clock.warned"], tally["escalation.raised"]) == (300, 600, 300)
+    assert len({(e["case_id"], e["clock"]) for e in breached}) == 300  # one per clock, never two
+    assert {(e["clock"], instant(e["deadline"])) for e in breached} == {("remote_response", at(10, 10))}
+    assert {e["elapsed_seconds"] for e in breached} == {600.0}  # 10 min on 7x24
+    assert {(e["fraction"], e["clock"]) for e in warned} == {(0.75, "remote_response"), (0.9, "remote_response")}
+    assert {(e["level"], e["reason"], tuple(e["recipients"])) for e in escalations} == {
+        ("L1", "not_resolved", ("duty-manager",))}
+    # The replicas' counters add up to the facts, never more (Prometheus sums them).
+    assert sum(r.metric("sd_sla_clocks_breached_total", tier="P1", clock="remote_response") for r in replicas) == 300
+    assert sum(r.metric("sd_sla_escalations_total", level="L1") for r in replicas) == 300
+    # The open-clock gauges come from one replica only: P1 restore is running for all 300 cases.
+    eventually(lambda: sum(r.metric("sd_sla_clocks_running", tier="P1", clock="restore") for r in replicas) >= 300,
+               10, "restore gauge")
+    assert sum(r.metric("sd_sla_clocks_running", tier="P1", clock="restore") for r in replicas) == 300
+    eventually(lambda: sum(r.metric("sd_sla_clocks_overdue", tier="P1", clock="remote_response")
+                           for r in replicas) == 300, 10, "overdue gauge")
+
+
+def test_a_paused_p2_clock_warns_then_is_met_by_the_first_contact(world) -> None:
+    # P2 remote response: 30 business min from 10:00, paused 10:10-10:40 (awaiting customer), so
+    # due 11:00; the 75 % warning comes after 22.5 running minutes: 10:00-10:10 and 10:40-10:52:30.
+    world.set_now(at(10, 52, 29))
+    case = opened(Tier.P2, at(10), 1001)
+    world.publish(case,
+                  moved(case, CaseStatus.NEW, CaseStatus.ASSIGNED, at(10, 1)),
+                  moved(case, CaseStatus.ASSIGNED, CaseStatus.AWAITING_CUSTOMER, at(10, 10)),
+                  moved(case, CaseStatus.AWAITING_CUSTOMER, CaseStatus.IN_PROGRESS, at(10, 40)))
+    warned = world.wait_for("clock.warned", 1, case.case_id)[0]
+    assert (warned["clock"], warned["fraction"], warned["elapsed_seconds"], instant(warned["deadline"])) == (
+        "remote_response", 0.75, 1350.0, at(11))
+    # The first contact at 10:55 has used 10 + 15 = 25 min: met, 1500 s.
+    world.publish(ContactLogged(case_id=case.case_id, correlation_id=case.correlation_id, occurred_at=at(10, 55),
+                                activity_id=uuid.uuid4(), engineer="engineer.n", kind=ContactKind.PHONE))
+    met = world.wait_for("clock.met", 1, case.case_id)[0]
+    assert (met["clock"], met["elapsed_seconds"], instant(met["deadline"]), met["policy"], met["policy_version"]) == (
+        "remote_response", 1500.0, at(11), "default", 1)
+    # Nothing more is due for it: the 90 % warning (10:57) and the breach (11:00) never fire.
+    assert world.query("SELECT outcome, next_mark FROM clocks WHERE case_id = %s AND clock = 'remote_response'",
+                       str(case.case_id)) == [("met", None)]
+    assert [e["fraction"] for e in world.heard_of("clock.warned", case.case_id)] == [0.75]
+
+
+def test_events_heard_out_of_order_give_the_same_outcome(world) -> None:
+    # The same story as above, told backwards: the contact first, the opening last. The clock is
+    # rebuilt from the facts in the order they happened: met with 25 minutes used.
+    world.set_now(at(10, 56))
+    case = opened(Tier.P2, at(10), 1003)
+    world.publish(ContactLogged(case_id=case.case_id, correlation_id=case.correlation_id, occurred_at=at(10, 55),
+                                activity_id=uuid.uuid4(), engineer="engineer.n", kind=ContactKind.PHONE),
+                  moved(case, CaseStatus.AWAITING_CUSTOMER, CaseStatus.IN_PROGRESS, at(10, 40)),
+                  moved(case, CaseStatus.ASSIGNED, CaseStatus.AWAITING_CUSTOMER, at(10, 10)),
+                  moved(case, CaseStatus.NEW, CaseStatus.ASSIGNED, at(10, 1)))
+    eventually(lambda: world.query("SELECT count(*) FROM case_facts WHERE case_id = %s", str(case.case_id))[0][0] == 4,
+               20, "four facts recorded")
+    world.publish(case)
+    met = world.wait_for("clock.met", 1, case.case_id)[0]
+    assert (met["clock"], met["elapsed_seconds"]) == ("remote_response", 1500.0)
+    assert world.query("SELECT status FROM sla_cases WHERE case_id = %s", str(case.case_id)) == [("in_progress",)]
+
+
+def test_a_p3_raised_to_p1_is_recomputed_from_its_original_start(world) -> None:
+    world.set_now(at(10, 4))
+    case = opened(Tier.P3, at(10), 1002)
+    # P3 remote response was due 10:30 (30 business min). Raised to P1 at 10:05: 10 min from the
+    # original start, in hours: due 10:10. The restore clock gets P1's 4 h: due 14:00.
+    world.publish(case, CaseTierChanged(case_id=case.case_id, correlation_id=case.correlation_id,
+                                        occurred_at=at(10, 5), from_tier=Tier.P3, to_tier=Tier.P1,
+                                        reason="whole site down", changed_by="agent"))
+    recomputed = {e["clock"]: e for e in world.wait_for("clock.recomputed", 2, case.case_id)}
+    remote = recomputed["remote_response"]
+    assert (remote["from_tier"], remote["tier"], instant(remote["previous_deadline"]), instant(remote["deadline"])) == (
+        "P3", "P1", at(10, 30), at(10, 10))
+    assert instant(recomputed["restore"]["deadline"]) == at(14)  # P3 had no restore target by default
+    world.set_now(at(10, 10, 1))
+    breach = world.wait_for("clock.breached", 1, case.case_id)[0]
+    assert (breach["tier"], instant(breach["deadline"])) == ("P1", at(10, 10))
