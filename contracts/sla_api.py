@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -157,3 +157,45 @@ class YearNotice(Strict):
         if len(set(self.holidays)) != len(self.holidays) or len(set(self.makeup_days)) != len(self.makeup_days):
             raise ValueError("a day is listed twice")
         return self
+
+
+class PolicyVersion(BaseModel):
+    name: str
+    version: int
+    created_by: str
+    created_at: datetime
+
+
+class ContractTermsView(BaseModel):
+    contract_id: str
+    policy: str
+    calendar: str
+    default: bool = Field(description="True: the contract has no terms of its own and uses the defaults.")
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class CalendarView(BaseModel):
+    name: str
+    zone: str
+    weekly: dict[str, list[list[str]]] = Field(description="Weekday (0 = Monday) to [start, end) local times.")
+    makeup_hours: list[list[str]]
+    description: str
+    years: list[int] = Field(description="Years with holiday and make-up-day data.")
+
+
+class CalendarYearVersion(BaseModel):
+    calendar: str
+    year: int
+    version: int
+    holidays: list[date]
+    makeup_days: list[date]
+    source: str
+    loaded_by: str
+    loaded_at: datetime
+
+
+class CalendarYearView(BaseModel):
+    current: CalendarYearVersion
+    versions: list[CalendarYearVersion] = Field(description="Every loaded version, newest first.")
+    rescheduled_clocks: int | None = Field(None, description="After a load: open clocks given new deadlines.")

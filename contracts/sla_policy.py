@@ -76,7 +76,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    version: int = Field(ge=1)
+    version: int = Field(1, ge=1, description="Assigned by the engine when the policy is published.")
     targets: dict[Tier, dict[Clock, Target]]
     escalation: dict[Tier, Ladder] = Field(default_factory=dict)
 

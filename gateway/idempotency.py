@@ -30,7 +30,7 @@ class OutcomeUnknown(HTTPException):
     retry cannot do the work a second time; it answers 409 until the key expires."""
 
     def __init__(self) -> None:
-        super().__init__(503, "the case service did not answer in time; the request may still take "
+        super().__init__(503, "the service did not answer in time; the request may still take "
                               "effect: check the resource before sending it again", {"Retry-After": "5"})
 KEPT_HEADERS = ("location", "etag", "content-type")
 

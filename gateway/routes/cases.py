@@ -59,22 +59,31 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The case's ETag; refuses a lost update.")]
 
 
-async def intake(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any:
+SERVICE_NAMES = {"intake": "the case service", "sla": "the SLA engine"}
+
+
+async def call(request: Request, actor: Actor, service: str, method: str, **kwargs: Any) -> Any:
+    """A command or query to a service over RPC; its refusals become problem answers."""
+    what = SERVICE_NAMES[service]
     try:
-        reply = await request.app.state.rpc.call("intake", method, correlation_id=request.state.correlation_id,
+        reply = await request.app.state.rpc.call(service, method, correlation_id=request.state.correlation_id,
                                                   actor=actor.model_dump(mode="json"), **kwargs)
     except RpcOutcomeUnknown as exc:
-        log.warning("intake did not answer: %s", exc)
+        log.warning("%s did not answer: %s", service, exc)
         raise OutcomeUnknown() from exc
     except RpcUnavailable as exc:
-        log.warning("intake unavailable: %s", exc)
-        raise HTTPException(503, "the case service is unavailable; retry shortly", {"Retry-After": "2"}) from exc
+        log.warning("%s unavailable: %s", service, exc)
+        raise HTTPException(503, f"{what} is unavailable; retry shortly", {"Retry-After": "2"}) from exc
     except RpcRemoteError as exc:
-        log.error("intake failed: %s", exc)
-        raise HTTPException(500, "the case service failed on this request; it has been logged") from exc
+        log.error("%s failed: %s", service, exc)
+        raise HTTPException(500, f"{what} failed on this request; it has been logged") from exc
     if "problem" in reply:
         raise DomainProblem(reply["problem"])
     return reply["data"]
+
+
+async def intake(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any:
+    return await call(request, actor, "intake", method, **kwargs)
 
 
 def etag(case: dict) -> str:

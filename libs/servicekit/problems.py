@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 
 @dataclass
@@ -23,9 +24,8 @@ class Refused(Exception):
 
 
 def _dump(result: Any) -> Any:
-    if isinstance(result, list):
-        return [_dump(r) for r in result]
-    return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    """JSON-native data (dates and UUIDs as strings), whatever the handler returned."""
+    return to_jsonable_python(result)
 
 
 def answer(work: Callable[[], Any]) -> dict[str, Any]:
