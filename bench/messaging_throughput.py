@@ -16,52 +16,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
-from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
+from benchkit import cpu_model, metric, start, stop
 
 from contracts.cases import CaseNoteAdded
-from localrun.ports import free_port, wait_until
 from localrun.stack import LocalSettings, Stack, healthy
 from servicekit.db import UnitOfWork, make_engine, migrate
 from servicekit.migrate import versions_dir
 
 VHOST = "bench"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
-
-
-def metric(port: int, name: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-        body = response.read().decode()
-    return sum(s.value for f in text_string_to_metric_families(body) for s in f.samples if s.name == name)
-
-
-def start(module: str, amqp_uri: str, database_url: str, log: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {**os.environ, "SD_AMQP_URI": amqp_uri, "SD_DATABASE_URL": database_url, "SD_HTTP_PORT": str(port),
-           "SD_LOG_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore"}
-    process = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=open(log, "ab"),
-                               stderr=subprocess.STDOUT)
-    wait_until(lambda: healthy("127.0.0.1", port), 60, module)
-    return process, port
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(30)
 
 
 def rate_while(port: int, counter: str, total: int, timeout: float = 600) -> tuple[float, float]:
