@@ -6,6 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from kombu import Connection
+
+from contracts.dispatch import ContactLogged
+from contracts.sla import ClockBreached, ClockWarned, EscalationRaised
+from servicekit.messaging import topology
 from tests.support.infra import eventually
 
 
@@ -131,3 +136,35 @@ def test_clocks_at_risk_are_for_the_service_desk(api) -> None:
     assert api.get("customer.a", "/sla/clocks/at-risk").status_code == 403
     assert api.get("agent", "/sla/clocks/at-risk", params={"limit": 0}).status_code == 422
 
+
+
+def test_what_the_sla_engine_and_dispatch_say_about_a_case_joins_its_timeline(api, infra) -> None:
+    case = api.open_case()
+    case_id = uuid.UUID(case["id"])
+    common = {"case_id": case_id, "correlation_id": "e2e-foreign"}
+    deadline = datetime.fromisoformat("2026-11-23T10:30:00+08:00")
+    events = [ClockWarned(**common, clock="remote_response", tier="P3", deadline=deadline, elapsed_seconds=1350,
+                          policy="default", policy_version=1, fraction=0.75),
+              ClockBreached(**common, clock="remote_response", tier="P3", deadline=deadline, elapsed_seconds=1800,
+                            policy="default", policy_version=1),
+              EscalationRaised(**common, level="L1", tier="P3", reason="not_resolved", recipients=["duty-manager"],
+                               elapsed_seconds=86400, policy="default", policy_version=1),
+              ContactLogged(**common, activity_id=uuid.uuid4(), engineer="engineer.n", kind="phone")]
+    with Connection(infra.isolated_amqp_uri("e2e"), transport_options={"confirm_publish": True}) as conn:
+        producer = conn.Producer()
+        for event in events:
+            exchange = topology.events_exchange(event.PRODUCER)
+            topology.declare(conn.default_channel, exchange)
+            producer.publish(event.to_json().encode(), exchange=exchange, routing_key=event.event_type,
+                             content_type="application/json", message_id=str(event.event_id), delivery_mode=2)
+
+    def kinds(username: str) -> list[str]:
+        return [e["kind"] for e in api.get(username, f"/cases/{case['id']}/timeline").json()]
+
+    staff = eventually(lambda: {"clock_warned", "clock_breached", "escalation", "contact"} <= set(kinds("agent"))
+                       and kinds("agent"), 20, "the foreign entries")
+    assert staff.count("clock_breached") == 1 and staff.count("escalation") == 1
+    # The customer sees the breach and the contact, not the desk's warnings and escalations.
+    customer = kinds("customer.a")
+    assert {"clock_breached", "contact"} <= set(customer)
+    assert not {"clock_warned", "escalation"} & set(customer)

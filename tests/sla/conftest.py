@@ -29,6 +29,7 @@ class World:
 
     def __init__(self, amqp_uri: str, database_url: str, offset_file: Path) -> None:
         self.amqp_uri = amqp_uri
+        self.database_url = database_url
         self.dsn = database_url.replace("postgresql+psycopg2://", "postgresql://")
         self.offset_file = offset_file
         self.heard: list[dict] = []

@@ -6,6 +6,10 @@ out from the domain's tables in the comments.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -143,3 +147,29 @@ def test_a_p3_raised_to_p1_is_recomputed_from_its_original_start(world) -> None:
     world.set_now(at(10, 10, 1))
     breach = world.wait_for("clock.breached", 1, case.case_id)[0]
     assert (breach["tier"], instant(breach["deadline"])) == ("P1", at(10, 10))
+
+
+def test_a_year_loaded_by_an_operator_moves_the_deadlines_of_open_clocks(world, tmp_path) -> None:
+    # P2 restore, 48 business hours from Thu 31 Dec 2026 10:00. The package knows no 2027 holidays:
+    # Dec 31 10-18 (8 h), Fri Jan 1 (9 h, 17), Mon-Wed Jan 4-6 (27 h, 44), Thu Jan 7 09-13: due 13:00.
+    world.set_now(datetime(2026, 12, 31, 10, 1, tzinfo=SH))
+    case = opened(Tier.P2, datetime(2026, 12, 31, 10, tzinfo=SH), 1004)
+    world.publish(case)
+    deadline = "SELECT deadline FROM clocks WHERE case_id = %s AND clock = 'restore'"
+    assert eventually(lambda: world.query(deadline, str(case.case_id)), 20, "restore clock")[0][0] == datetime(
+        2027, 1, 7, 13, tzinfo=SH)
+    # The 2027 notice makes Jan 1 a holiday: one working day later, Fri Jan 8 13:00.
+    notice = tmp_path / "notice.yaml"
+    notice.write_text("year: 2027\nsource: test notice\nholidays: [2027-01-01]\nmakeup_days: []\n")
+    env = {**os.environ, "SD_DATABASE_URL": world.database_url, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-m", "sla.admin", "load-year", "china-5x8", str(notice)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["current"]["version"] == 1
+    assert world.query(deadline, str(case.case_id))[0][0] == datetime(2027, 1, 8, 13, tzinfo=SH)
+    # A malformed notice is refused with a clear message and loads nothing.
+    notice.write_text("year: 2027\nsource: bad\nholidays: [2028-01-01]\n")
+    done = subprocess.run([sys.executable, "-m", "sla.admin", "load-year", "china-5x8", str(notice)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "is not in 2027" in done.stderr
+    assert world.query("SELECT count(*) FROM calendar_years WHERE year = 2027")[0][0] == 1

@@ -6,12 +6,14 @@ Each takes the transaction, the acting principal, the command and the current ti
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from contracts import Event
 from contracts.cases import (
     CaseNoteAdded,
     CaseOpened,
@@ -53,10 +55,12 @@ from servicekit.db import Tx
 
 from .adapters import repository as repo
 from .adapters.filestore import CorruptAttachment, FileStore
-from .domain import access, errors, status
+from .domain import access, errors, reactions, status
 from .domain.attachments import check_attachment
 from .domain.numbering import case_number
 from .domain.tiers import suggest_tier
+
+log = logging.getLogger(__name__)
 
 NUMBERING_ZONE = ZoneInfo("Asia/Shanghai")  # the year of a case number is the service desk's year
 DUPLICATE_WINDOW = timedelta(hours=24)  # same reporter + system + title within this window is flagged
@@ -430,3 +434,14 @@ def deliver_report(tx: Tx, actor: Actor, case_id: UUID, report: ReportKind, now:
     tx.emit(ReportDelivered(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                             report=report.value, delivered_by=actor.username))
     return {"report": report.value, "delivered_by": actor.username, "delivered_at": now.isoformat()}
+
+
+def record_foreign_event(tx: Tx, event: Event) -> None:
+    entry = reactions.entry_for(event)
+    if entry is None or event.case_id is None:
+        return
+    if repo.load_case(tx.connection, event.case_id) is None:
+        log.warning("%s for unknown case %s: not on any timeline", event.event_type, event.case_id)
+        return
+    repo.append(tx.connection, event.case_id, entry.kind, entry.actor, entry.summary, entry.data, entry.internal,
+                at=entry.at)

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from nameko.timer import timer
 
+from contracts import Event
 from contracts.intake import Actor as ActorModel
 from contracts.intake import (
     AddNote,
@@ -33,12 +34,15 @@ from contracts.intake import (
     SurveyAnswer,
     Transition,
 )
+from servicekit.db import Tx
+from servicekit.messaging.consumer import event_consumer
 from servicekit.problems import answer
 from servicekit.rpc import rpc
 from servicekit.service import PlatformService
 
 from . import handlers
 from .adapters.filestore import FileStore
+from .domain.reactions import FOREIGN_EVENTS
 from .settings import IntakeSettings
 
 log = logging.getLogger(__name__)
@@ -140,6 +144,11 @@ class IntakeService(PlatformService):
     def list_complaints(self, correlation_id: str, actor: dict, status: str | None = None) -> dict:
         return self._call(correlation_id, actor, lambda tx, a: handlers.list_complaints(
             tx, a, ComplaintStatus(status) if status else None), read_only=True)
+
+    @event_consumer(*FOREIGN_EVENTS)
+    def record_on_timeline(self, tx: Tx, event: Event) -> None:
+        """What the SLA engine, dispatch and spares report about a case joins its timeline."""
+        handlers.record_foreign_event(tx, event)
 
     @timer(interval=60)
     def close_quiet_reproductions(self) -> None:
