@@ -13,6 +13,9 @@ from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from contracts.cases import Tier
+from contracts.sla import Clock, EscalationReason
+
 from .domain import tracking
 
 LABELS = ("tier", "clock")
@@ -33,6 +36,21 @@ RUNNING = Gauge("sd_sla_clocks_running", "Clocks running now (not paused, not st
 AT_RISK = Gauge("sd_sla_clocks_at_risk", "Running clocks past their first warning, not yet breached.", LABELS)
 OVERDUE = Gauge("sd_sla_clocks_overdue", "Clocks breached and still running.", LABELS)
 PAUSED = Gauge("sd_sla_clocks_paused", "Clocks paused (waiting on the customer or a reproduction).", LABELS)
+
+
+def _initialise() -> None:
+    """Every tier and clock starts at 0, so `increase()` sees the first met or breached clock of a
+    replica (a series that appears already at 1 would hide that increment)."""
+    for tier in Tier:
+        for clock in Clock:
+            for metric in (MET, BREACHED, TIME_TO_STOP):
+                metric.labels(tier.value, clock.value)
+        for level in ("L1", "L2", "L3", "L4", "L5"):
+            for reason in EscalationReason:
+                ESCALATIONS.labels(level, tier.value, reason.value)
+
+
+_initialise()
 
 
 def _labels(fact) -> tuple[str, str]:
@@ -65,11 +83,12 @@ GAUGES = {"running": RUNNING, "at_risk": AT_RISK, "overdue": OVERDUE, "paused": 
 
 
 def publish_open_clocks(counts: dict[str, dict[tuple[str, str], int]]) -> None:
-    """Replace every gauge sample with `counts` (state -> (tier, clock) -> n)."""
+    """Set every gauge from `counts` (state -> (tier, clock) -> n); a pair with no open clock is 0."""
     for state, gauge in GAUGES.items():
-        gauge.clear()
-        for (tier, clock), n in counts.get(state, {}).items():
-            gauge.labels(tier, clock).set(n)
+        found = counts.get(state, {})
+        for tier in Tier:
+            for clock in Clock:
+                gauge.labels(tier.value, clock.value).set(found.get((tier.value, clock.value), 0))
 
 
 def withdraw_open_clocks() -> None:
