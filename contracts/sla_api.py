@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import pairwise
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
@@ -139,6 +141,48 @@ class ContractTerms(Strict):
     calendar: str = Field(min_length=1, max_length=64, pattern=NAME)
 
 
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+
+class Hours(Strict):
+    start: str = Field(pattern=HHMM, examples=["09:00"])
+    end: str = Field(pattern=HHMM, examples=["18:00"], description="24:00 is midnight at the end of the day.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        if self.start == "24:00" or self.end <= self.start:
+            raise ValueError("business hours end after they start, within the day")
+        return self
+
+
+class CalendarDefinition(Strict):
+    """A business calendar: hours per weekday in a time zone (IANA name; daylight saving is handled),
+    and the hours worked on make-up days. Holidays and make-up days are loaded per year."""
+
+    zone: str = Field("Asia/Shanghai", min_length=1, max_length=64, examples=["Europe/Berlin"])
+    weekly: dict[int, list[Hours]] = Field(description="Weekday (0 = Monday ... 6 = Sunday) to its hours.")
+    makeup_hours: list[Hours] = Field(default_factory=list, max_length=10)
+    description: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _valid(self) -> CalendarDefinition:
+        try:
+            ZoneInfo(self.zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.zone!r}") from None
+        if any(day not in range(7) for day in self.weekly):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        for hours in (*self.weekly.values(), self.makeup_hours):
+            if len(hours) > 10:
+                raise ValueError("at most 10 intervals a day")
+            ordered = sorted(hours, key=lambda h: h.start)
+            if any(a.end > b.start for a, b in pairwise(ordered)):
+                raise ValueError("a day's intervals must not overlap")
+        if not any(self.weekly.values()):
+            raise ValueError("a calendar needs business hours on at least one weekday")
+        return self
+
+
 class YearNotice(Strict):
     """One year's official holidays and make-up working days (调休), e.g. from the State Council notice."""
 
@@ -182,6 +226,7 @@ class CalendarView(BaseModel):
     makeup_hours: list[list[str]]
     description: str
     years: list[int] = Field(description="Years with holiday and make-up-day data.")
+    rescheduled_clocks: int | None = Field(None, description="After a change: open clocks given new deadlines.")
 
 
 class CalendarYearVersion(BaseModel):

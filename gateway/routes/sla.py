@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from contracts.intake import Actor, Role
 from contracts.sla_api import (
     AtRiskQuery,
+    CalendarDefinition,
     CalendarView,
     CalendarYearView,
     ClockView,
@@ -114,6 +115,13 @@ async def set_terms(request: Request, contract_id: ContractId, terms: ContractTe
 @router.get("/sla/calendars", response_model=list[CalendarView], summary="Business calendars")
 async def list_calendars(request: Request, actor: Actor = Depends(MANAGERS)) -> Any:
     return await sla(request, actor, "list_calendars")
+
+
+@router.put("/sla/calendars/{name}", response_model=CalendarView,
+            summary="Create a calendar or change its hours (open clocks on it are rescheduled)")
+async def define_calendar(request: Request, name: Name, definition: CalendarDefinition,
+                          actor: Actor = Depends(MANAGERS)) -> Any:
+    return await sla(request, actor, "define_calendar", name=name, definition=definition.model_dump(mode="json"))
 
 
 Year = Annotated[int, Path(ge=1970, le=2200)]

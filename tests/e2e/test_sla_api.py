@@ -168,3 +168,27 @@ def test_what_the_sla_engine_and_dispatch_say_about_a_case_joins_its_timeline(ap
     customer = kinds("customer.a")
     assert {"clock_breached", "contact"} <= set(customer)
     assert not {"clock_warned", "escalation"} & set(customer)
+
+
+def test_a_calendar_in_another_zone_counts_across_its_daylight_saving_change(api) -> None:
+    hours = [{"start": "09:00", "end": "17:00"}]
+    definition = {"zone": "Europe/Berlin", "weekly": {str(d): hours for d in range(5)}, "makeup_hours": hours,
+                  "description": "Berlin office hours"}
+    created = api.put("manager", "/sla/calendars/berlin-5x8", definition)
+    assert created.status_code == 200, created.text
+    assert created.json()["zone"] == "Europe/Berlin"
+    # P3 on-site, 4 business hours from Fri 23 Oct 2026 15:00 CEST: Fri 15-17 (2 h), then Mon 26 Oct
+    # 09-11 CET (summer time ended on Sunday): due Mon 11:00+01:00. Wall time: Fri 13:00 UTC to
+    # Mon 10:00 UTC = 69 h.
+    answer = api.post("agent", "/sla/what-if", {"tier": "P3", "clock": "on_site_arrival", "calendar": "berlin-5x8",
+                                                "start": "2026-10-23T15:00:00+02:00"}).json()
+    assert answer["deadline"] == "2026-10-26T11:00:00+01:00"
+    assert answer["wall_seconds"] == 69 * 3600
+    for broken, field in [({**definition, "zone": "Mars/Olympus"}, "zone"),
+                          ({**definition, "weekly": {"0": [{"start": "09:00", "end": "12:00"},
+                                                           {"start": "11:00", "end": "13:00"}]}}, "overlap"),
+                          ({**definition, "weekly": {"7": hours}}, "weekdays"),
+                          ({**definition, "weekly": {"0": [{"start": "18:00", "end": "09:00"}]}}, "end after")]:
+        refused = api.put("manager", "/sla/calendars/berlin-5x8", broken)
+        assert refused.status_code == 422, (field, refused.text)
+    assert api.put("agent", "/sla/calendars/berlin-5x8", definition).status_code == 403

@@ -13,6 +13,7 @@ from contracts.cases import Tier
 from contracts.sla import Clock
 from contracts.sla_api import (
     AtRiskQuery,
+    CalendarDefinition,
     ClockView,
     Compliance,
     ContractTerms,
@@ -31,6 +32,7 @@ from servicekit.problems import Refused
 from .adapters import repository as repo
 from .adapters.catalogue import Catalogue, UnknownReference
 from .domain import whatif
+from .domain.calendars_data import CalendarSpec, intervals_from_json
 from .domain.deadlines import Pause, allowed_seconds
 from .domain.tracking import TrackedClock
 from .handlers import DEFAULT_POLICY_NAME, reschedule_calendar
@@ -79,7 +81,13 @@ def case_clocks(tx: Tx, catalogue: Catalogue, case_id: UUID, now: datetime) -> l
         return []  # the gateway has checked the case exists and is visible: no clock has started yet
     policy = catalogue.policy(tx.connection, case.policy, case.policy_version)
     calendars = catalogue.calendars(tx.connection, case.calendar)
-    return [_view(c, policy, calendars, now) for c in repo.clocks_of(tx.connection, case_id, list(Clock), lock=False)]
+    return [_view(c, policy, calendars, now) for c in repo.clocks_of(tx.connection, case_id, list(Clock), lock=False)
+            if not _not_applicable(c, policy)]
+
+
+def _not_applicable(clock: TrackedClock, policy: Policy) -> bool:
+    """The fault analysis report is owed for P1/P2 only: a P3/P4 case does not show that clock."""
+    return clock.state.clock is Clock.FAULT_ANALYSIS_REPORT and clock.state.target(policy) is None
 
 
 def clocks_at_risk(tx: Tx, catalogue: Catalogue, query: AtRiskQuery, now: datetime) -> list[ClockView]:
@@ -196,6 +204,20 @@ def set_contract_terms(tx: Tx, catalogue: Catalogue, contract_id: str, terms: Co
 
 def calendars(tx: Tx) -> list[dict]:
     return repo.calendar_list(tx.connection)
+
+
+def define_calendar(tx: Tx, catalogue: Catalogue, name: str, definition: CalendarDefinition, now: datetime) -> dict:
+    """Create a calendar, or change its hours: open clocks on it get their new deadlines."""
+    def intervals(hours):
+        return intervals_from_json([[h.start, h.end] for h in hours])
+
+    weekly = {day: intervals(hours) for day, hours in definition.weekly.items()}
+    spec = CalendarSpec(name, definition.zone, weekly, intervals(definition.makeup_hours), definition.description)
+    repo.save_calendar_spec(tx.connection, spec)
+    catalogue.forget_calendars()
+    rescheduled = reschedule_calendar(tx, catalogue, name, now)
+    found = next(c for c in repo.calendar_list(tx.connection) if c["name"] == name)
+    return {**found, "rescheduled_clocks": rescheduled}
 
 
 def calendar_year(tx: Tx, name: str, year: int) -> dict:

@@ -9,7 +9,7 @@ from uuid import UUID
 from contracts import Event
 from contracts.cases import CaseOpened
 from contracts.intake import Actor
-from contracts.sla_api import AtRiskQuery, ContractTerms, Replay, WhatIf, YearNotice
+from contracts.sla_api import AtRiskQuery, CalendarDefinition, ContractTerms, Replay, WhatIf, YearNotice
 from contracts.sla_policy import Policy
 from servicekit.db import Tx
 from servicekit.messaging.consumer import event_consumer
@@ -100,6 +100,11 @@ class SlaService(PlatformService):
     @rpc
     def list_calendars(self, correlation_id: str, actor: dict) -> dict:
         return self._read(correlation_id, queries.calendars)
+
+    @rpc
+    def define_calendar(self, correlation_id: str, actor: dict, name: str, definition: dict) -> dict:
+        return self._write(correlation_id, lambda tx: queries.define_calendar(
+            tx, self.sla.catalogue, name, CalendarDefinition.model_validate(definition), self.sla.now()))
 
     @rpc
     def get_calendar_year(self, correlation_id: str, actor: dict, name: str, year: int) -> dict:

@@ -257,6 +257,15 @@ def calendar_spec(conn: Connection, name: str) -> CalendarSpec | None:
                         row["description"])
 
 
+def save_calendar_spec(conn: Connection, spec: CalendarSpec) -> None:
+    conn.execute(text(
+        "INSERT INTO calendars (name, zone, weekly, makeup_hours, description) VALUES (:n, :z, :w, :m, :d) "
+        "ON CONFLICT (name) DO UPDATE SET zone = excluded.zone, weekly = excluded.weekly, "
+        "makeup_hours = excluded.makeup_hours, description = excluded.description"),
+        {"n": spec.name, "z": spec.zone, "w": json.dumps(spec.weekly_json()), "m": json.dumps(spec.makeup_json()),
+         "d": spec.description})
+
+
 def calendar_days(conn: Connection, name: str) -> tuple[frozenset[date], frozenset[date]]:
     """Holidays and make-up days of every year, each year at its latest loaded version."""
     rows = conn.execute(text(
