@@ -17,6 +17,11 @@ from .sla_policy import Policy
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
 
 
+def _within_reach(instant: datetime, field: str) -> None:
+    if not 1971 <= instant.year <= 2199:
+        raise ValueError(f"{field} must lie between 1971 and 2199")
+
+
 class PolicyRef(Strict):
     name: str = Field(min_length=1, max_length=64, pattern=NAME)
     version: int | None = Field(None, ge=1, description="Omitted: the latest version.")
@@ -28,8 +33,11 @@ class Interval(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
-        if self.end is not None and self.end < self.start:
-            raise ValueError("a pause ends after it starts")
+        _within_reach(self.start, "start")
+        if self.end is not None:
+            _within_reach(self.end, "end")
+            if self.end < self.start:
+                raise ValueError("a pause ends after it starts")
         return self
 
 
@@ -46,6 +54,7 @@ class WhatIf(Strict):
 
     @model_validator(mode="after")
     def _one_policy(self) -> WhatIf:
+        _within_reach(self.start, "start")
         if self.policy is not None and self.candidate is not None:
             raise ValueError("give either policy or candidate, not both")
         return self
@@ -81,6 +90,8 @@ class Replay(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Replay:
+        _within_reach(self.since, "since")
+        _within_reach(self.until, "until")
         if self.until <= self.since:
             raise ValueError("until must be after since")
         return self

@@ -5,11 +5,16 @@ accepts candidate policies); the defaults live in the SLA engine's `domain/polic
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .cases import Tier
 from .sla import Clock
+
+# The longest target a policy may set: 90 days of 7x24 time (about a year of business hours).
+# Longer ones could not be computed within the calendars' reach.
+MAX_MINUTES = 90 * 24 * 60
 
 
 class Watch(StrEnum):
@@ -29,12 +34,14 @@ class Target(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    minutes: int | None = Field(None, gt=0)
+    minutes: int | None = Field(None, gt=0, le=MAX_MINUTES)
     out_of_hours_minutes: int | None = Field(
-        None, gt=0, description="Used instead of `minutes` when the clock starts outside business hours.")
-    working_days: int | None = Field(None, gt=0, description="Due at the end of this working day after start.")
+        None, gt=0, le=MAX_MINUTES,
+        description="Used instead of `minutes` when the clock starts outside business hours.")
+    working_days: int | None = Field(None, gt=0, le=60, description="Due at the end of this working day after start.")
     calendar: CalendarRef = CalendarRef.BUSINESS
-    warn_at: tuple[float, ...] = Field((0.75, 0.9), description="Fractions of the allowed time that warn.")
+    warn_at: tuple[float, ...] = Field((0.75, 0.9), max_length=5,
+                                       description="Fractions of the allowed time that warn.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Target:
@@ -48,9 +55,10 @@ class Target(BaseModel):
 class Rung(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    after_minutes: int = Field(gt=0, description="Elapsed time on the ladder's calendar, paused time excluded.")
+    after_minutes: int = Field(gt=0, le=MAX_MINUTES,
+                               description="Elapsed time on the ladder's calendar, paused time excluded.")
     level: str = Field(pattern=r"^L[1-9]$")
-    recipients: tuple[str, ...] = Field(min_length=1, max_length=50)
+    recipients: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(min_length=1, max_length=50)
 
 
 class Ladder(BaseModel):
@@ -59,10 +67,11 @@ class Ladder(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     calendar: CalendarRef
-    rungs: tuple[Rung, ...] = ()
-    status_update_minutes: int | None = Field(None, gt=0)
+    rungs: tuple[Rung, ...] = Field((), max_length=9)
+    status_update_minutes: int | None = Field(None, gt=0, le=MAX_MINUTES)
     status_update_level: str = Field("L1", pattern=r"^L[1-9]$")
-    status_update_recipients: tuple[str, ...] = ("duty-manager",)
+    status_update_recipients: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        ("duty-manager",), min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _ordered(self) -> Ladder:

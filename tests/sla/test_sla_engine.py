@@ -173,3 +173,26 @@ def test_a_year_loaded_by_an_operator_moves_the_deadlines_of_open_clocks(world, 
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "is not in 2027" in done.stderr
     assert world.query("SELECT count(*) FROM calendar_years WHERE year = 2027")[0][0] == 1
+
+
+def test_a_replica_killed_mid_flight_loses_no_timer(sla_world, world) -> None:
+    _, replicas = sla_world
+    world.set_now(at(15, 59))
+    cases = [opened(Tier.P1, at(16), n) for n in range(2001, 2051)]  # remote response due 16:10
+    world.publish(*cases)
+    eventually(lambda: world.query("SELECT count(*) FROM clocks c JOIN sla_cases s USING (case_id) WHERE "
+                                   "c.clock = 'remote_response' AND s.opened_at = %s", at(16))[0][0] == 50,
+               30, "50 clocks")
+    replicas[0].process.kill()  # no goodbye: whatever it held is released with its connections
+    replicas[0].process.wait()
+    world.set_now(at(16, 10, 5))
+    ids = {str(c.case_id) for c in cases}
+
+    def ours() -> list[str]:
+        return [e["case_id"] for e in world.heard_of("clock.breached") if e["case_id"] in ids
+                and e["clock"] == "remote_response"]
+
+    eventually(lambda: set(ours()) == ids, 30, "the 50 breaches")
+    assert sorted(ours()) == sorted(ids)  # each exactly once
+    replicas[0].start()  # and it comes back to an engine with nothing left over
+    assert world.query("SELECT count(*) FROM clocks WHERE next_due_at <= %s", at(16, 10, 5))[0][0] == 0

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                        .model_dump(mode="json"))
             else:
                 terms = ContractTerms(policy=args.policy, calendar=args.calendar)
-                _print(queries.set_contract_terms(tx, catalogue, args.contract_id, terms, OPERATOR))
+                _print(queries.set_contract_terms(tx, catalogue, args.contract_id, terms, OPERATOR, datetime.now(UTC)))
     except ValidationError as exc:
         print(f"invalid input: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ commit). Event times, not processing times, decide when a clock started, paused 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -22,13 +23,15 @@ from .adapters.repository import FollowedCase
 from .domain import tracking
 from .domain.calendars_data import DEFAULT_CALENDAR
 from .domain.history import CaseFact, FactKind, rebuild
-from .domain.policy import Policy, Watch
+from .domain.policy import Clock, Policy, Watch
 from .domain.tracking import TrackedClock
 
+log = logging.getLogger(__name__)
 DEFAULT_POLICY_NAME = "default"
 # How long after hearing a stop its clock is judged: events that happened before the stop but were
 # delivered after it (other queues, other replicas, retries) arrive well within this.
 JUDGE_DELAY = timedelta(seconds=2)
+RETRY_FAILED_TIMER = timedelta(minutes=5)
 
 
 # --- following a case -------------------------------------------------------------------------------
@@ -76,6 +79,9 @@ def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime) ->
     changed, new, announced = [], [], []
     for (kind, subject), result in rebuilt.items():
         old = stored.get((kind, subject))
+        if old is None and isinstance(kind, Clock) and kind is Clock.FAULT_ANALYSIS_REPORT \
+                and policy.target(result.state.tier, kind) is None:
+            continue  # the fault analysis report is owed for P1/P2 only
         if old is None:
             tracked, found = tracking.settle(TrackedClock(case.case_id, result.state, subject), policy, calendars,
                                              judge_at)
@@ -107,7 +113,8 @@ def _merge(old: TrackedClock, result, policy: Policy, calendars, judge_at: datet
         old = replace(old, outcome=tracking.RUNNING)
     before_deadline, before_tier = old.deadline, old.state.tier
     settled, found = tracking.settle(old.with_state(state), policy, calendars, judge_at)
-    if state.tier is not before_tier and not isinstance(state.clock, Watch) and settled.deadline is not None:
+    if state.tier is not before_tier and not isinstance(state.clock, Watch) and settled.deadline is not None \
+            and not settled.finished:
         found = [tracking.Recomputed(settled, before_tier, before_deadline), *found]
     return settled, found
 
@@ -116,10 +123,10 @@ def reschedule_calendar(tx: Tx, catalogue: Catalogue, calendar: str, now: dateti
     """A year of `calendar` was loaded or corrected: every open clock on it gets its deadline and
     timer again (marks already fired stay fired)."""
     clocks = repo.open_clocks_on_calendar(tx.connection, calendar)
+    cases = repo.followed_cases(tx.connection, {clock.case_id for clock in clocks})
     changed = []
     for clock in clocks:
-        case = repo.followed_case(tx.connection, clock.case_id)
-        policy, calendars = _rules(tx, catalogue, case)
+        policy, calendars = _rules(tx, catalogue, cases[clock.case_id])
         settled, _ = tracking.settle(clock, policy, calendars, now + JUDGE_DELAY)
         if settled != clock:
             changed.append(settled)
@@ -136,10 +143,18 @@ def fire_due(tx: Tx, catalogue: Catalogue, now: datetime, limit: int) -> int:
     lags = [(now - clock.next_due_at).total_seconds() for clock, _ in claimed if clock.next_due_at is not None]
     tx.after_commit(lambda: metrics.observe_firing_lags(lags))
     for clock, case in claimed:
-        policy, calendars = _rules(tx, catalogue, case)
-        fired, facts = tracking.fire(clock, policy, calendars, now)
+        try:
+            policy, calendars = _rules(tx, catalogue, case)
+            fired, facts = tracking.fire(clock, policy, calendars, now)
+            found = _events(tx, case, policy, facts)
+        except Exception:  # one clock that cannot be computed must not stop every timer behind it
+            log.exception("timer %s of case %s failed; it is tried again in %s", clock.next_mark, case.case_id,
+                          RETRY_FAILED_TIMER)
+            metrics.TIMER_FAILURES.inc()
+            changed.append(replace(clock, next_due_at=now + RETRY_FAILED_TIMER))
+            continue
         changed.append(fired)
-        events += _events(tx, case, policy, facts)
+        events += found
     repo.save_clocks(tx.connection, changed)
     tx.emit_many(events)
     return len(claimed)
@@ -152,7 +167,7 @@ def announce(tx: Tx, case: FollowedCase, policy: Policy, facts: list) -> None:
 
 
 def _events(tx: Tx, case: FollowedCase, policy: Policy, facts: list) -> list:
-    events = []
+    events, counts = [], []
     correlation = tx.correlation_id or f"sla:{case.case_id}"
     for fact in facts:
         clock = fact.clock
@@ -174,5 +189,7 @@ def _events(tx: Tx, case: FollowedCase, policy: Policy, facts: list) -> list:
         elif isinstance(fact, tracking.Escalated):
             events.append(EscalationRaised(**common, level=fact.level, reason=fact.reason,
                                            recipients=list(fact.recipients), elapsed_seconds=max(0.0, fact.elapsed)))
-        tx.after_commit(metrics.counting(fact))
+        counts.append(metrics.counting(fact))
+    for count in counts:  # registered only once every event was built
+        tx.after_commit(count)
     return events

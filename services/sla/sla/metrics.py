@@ -32,6 +32,11 @@ TIME_TO_STOP = Histogram("sd_sla_clock_time_to_stop_seconds", "Business time fro
 ESCALATIONS = Counter("sd_sla_escalations_total", "Escalations raised per level.", ("level", "tier", "reason"))
 FIRING_LAG = Histogram("sd_sla_timer_lag_seconds", "How late a durable timer fired after it fell due.",
                        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30))
+TIMER_FAILURES = Counter("sd_sla_timer_failures_total", "Timers that could not be fired (retried in 5 minutes; "
+                                                       "the log says why).")
+CALENDAR_LAST_YEAR = Gauge("sd_sla_calendar_last_loaded_year", "The last year with holidays and make-up days "
+                                                                "loaded, per calendar (published by one replica).",
+                           ("calendar",))
 RUNNING = Gauge("sd_sla_clocks_running", "Clocks running now (not paused, not stopped, not yet breached).", LABELS)
 AT_RISK = Gauge("sd_sla_clocks_at_risk", "Running clocks past their first warning, not yet breached.", LABELS)
 OVERDUE = Gauge("sd_sla_clocks_overdue", "Clocks breached and still running.", LABELS)
@@ -91,6 +96,12 @@ def publish_open_clocks(counts: dict[str, dict[tuple[str, str], int]]) -> None:
                 gauge.labels(tier.value, clock.value).set(found.get((tier.value, clock.value), 0))
 
 
+def publish_calendar_years(last_years: dict[str, int]) -> None:
+    CALENDAR_LAST_YEAR.clear()
+    for calendar, year in last_years.items():
+        CALENDAR_LAST_YEAR.labels(calendar).set(year)
+
+
 def withdraw_open_clocks() -> None:
-    for gauge in GAUGES.values():
+    for gauge in (*GAUGES.values(), CALENDAR_LAST_YEAR):
         gauge.clear()

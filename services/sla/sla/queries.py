@@ -37,7 +37,7 @@ from .domain.deadlines import Pause, allowed_seconds
 from .domain.tracking import TrackedClock
 from .handlers import DEFAULT_POLICY_NAME, reschedule_calendar
 
-MAX_REPLAY_CLOCKS = 500_000
+MAX_REPLAY_CLOCKS = 100_000  # about 2 s of CPU: longer periods are replayed in parts
 
 
 def _not_found(what: str) -> Refused:
@@ -91,11 +91,15 @@ def _not_applicable(clock: TrackedClock, policy: Policy) -> bool:
 
 
 def clocks_at_risk(tx: Tx, catalogue: Catalogue, query: AtRiskQuery, now: datetime) -> list[ClockView]:
-    states = ["running"] + (["breached"] if query.include_overdue else [])
-    sql = ("SELECT c.case_id, c.id FROM clocks c JOIN sla_cases s USING (case_id) WHERE c.stopped_at IS NULL "
-           "AND c.clock = ANY(:clocks) AND c.outcome = ANY(:states) AND c.at_risk_since IS NOT NULL")
+    """Running clocks past their first warning and, with `include_overdue`, breached clocks still
+    running (warned or not), soonest deadline first."""
+    risky = "(c.outcome = 'running' AND c.at_risk_since IS NOT NULL)"
+    if query.include_overdue:
+        risky = f"({risky} OR c.outcome = 'breached')"
+    sql = (f"SELECT c.id FROM clocks c JOIN sla_cases s USING (case_id) WHERE c.stopped_at IS NULL AND {risky} "
+           "AND c.clock = ANY(:clocks)")
     params: dict[str, Any] = {"clocks": [query.clock.value] if query.clock else [c.value for c in Clock],
-                              "states": states, "limit": query.limit}
+                              "limit": query.limit}
     if query.tier:
         sql += " AND c.tier = :tier"
         params["tier"] = query.tier.value
@@ -103,16 +107,13 @@ def clocks_at_risk(tx: Tx, catalogue: Catalogue, query: AtRiskQuery, now: dateti
         sql += " AND s.organisation_id = :org"
         params["org"] = query.organisation_id
     sql += " ORDER BY c.deadline NULLS LAST, c.id LIMIT :limit"
-    found = tx.connection.execute(text(sql), params).all()
-    wanted = {row.id for row in found}
-    case_ids = {row.case_id for row in found}
+    clocks = repo.clocks_by_id(tx.connection, [row.id for row in tx.connection.execute(text(sql), params)])
+    cases = repo.followed_cases(tx.connection, {c.case_id for c in clocks})
     views = []
-    for case_id in case_ids:
-        case = repo.followed_case(tx.connection, case_id)
+    for clock in clocks:
+        case = cases[clock.case_id]
         policy = catalogue.policy(tx.connection, case.policy, case.policy_version)
-        calendars = catalogue.calendars(tx.connection, case.calendar)
-        views += [_view(c, policy, calendars, now) for c in repo.clocks_of(tx.connection, case_id, lock=False)
-                  if c.id in wanted]
+        views.append(_view(clock, policy, catalogue.calendars(tx.connection, case.calendar), now))
     return sorted(views, key=lambda v: (v.deadline is None, v.deadline or now))
 
 
@@ -130,7 +131,10 @@ def what_if(tx: Tx, catalogue: Catalogue, question: WhatIf) -> WhatIfAnswer:
     except UnknownReference as exc:
         raise _unknown(exc) from None
     pauses = tuple(Pause(p.start, p.end) for p in question.pauses)
-    found = whatif.what_if(policy, calendars, question.tier, question.clock, question.start, pauses)
+    try:
+        found = whatif.what_if(policy, calendars, question.tier, question.clock, question.start, pauses)
+    except (ValueError, OverflowError) as exc:  # e.g. no business time within reach of the start
+        raise Refused(422, "Unprocessable Content", f"no deadline can be computed: {exc}", "start") from None
     return WhatIfAnswer(policy=policy.name, policy_version=policy.version, calendar=question.calendar,
                         tier=question.tier, clock=question.clock, has_deadline=found.has_deadline,
                         deadline=found.deadline, allowed_seconds=found.allowed_seconds,
@@ -191,13 +195,28 @@ def contract_terms(tx: Tx, contract_id: str) -> dict:
     return {**terms, "default": False}
 
 
-def set_contract_terms(tx: Tx, catalogue: Catalogue, contract_id: str, terms: ContractTerms, by: str) -> dict:
+def _check_reachable(policy: Policy, calendars, now: datetime) -> None:
+    """Every target of the policy can be computed on the calendar (a calendar with very few hours
+    could put a long target beyond reach): refuse the pairing rather than fail on every case."""
+    for tier, targets in policy.targets.items():
+        for clock in targets:
+            try:
+                whatif.what_if(policy, calendars, tier, clock, now)
+            except (ValueError, OverflowError) as exc:
+                raise Refused(422, "Unprocessable Content", f"{tier} {clock} cannot be computed on this calendar: "
+                                                            f"{exc}", "calendar") from None
+
+
+def set_contract_terms(tx: Tx, catalogue: Catalogue, contract_id: str, terms: ContractTerms, by: str,
+                       now: datetime) -> dict:
     try:
         catalogue.policy(tx.connection, terms.policy)
     except UnknownReference as exc:
         raise _unknown(exc, "policy") from None
     if repo.calendar_spec(tx.connection, terms.calendar) is None:
         raise Refused(422, "Unprocessable Content", f"no calendar {terms.calendar!r}", "calendar")
+    _check_reachable(catalogue.policy(tx.connection, terms.policy), catalogue.calendars(tx.connection, terms.calendar),
+                     now)
     # Cases already open keep the policy version and calendar they were opened under.
     return {**repo.set_contract_terms(tx.connection, contract_id, terms.policy, terms.calendar, by), "default": False}
 

@@ -95,7 +95,7 @@ class SlaService(PlatformService):
     def set_contract_terms(self, correlation_id: str, actor: dict, contract_id: str, terms: dict) -> dict:
         by = Actor.model_validate(actor).username
         return self._write(correlation_id, lambda tx: queries.set_contract_terms(
-            tx, self.sla.catalogue, contract_id, ContractTerms.model_validate(terms), by))
+            tx, self.sla.catalogue, contract_id, ContractTerms.model_validate(terms), by, self.sla.now()))
 
     @rpc
     def list_calendars(self, correlation_id: str, actor: dict) -> dict:

@@ -93,6 +93,7 @@ class SlaEngine(DependencyProvider):
                     leader = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": GAUGE_LOCK}).scalar()
                 if leader:
                     metrics.publish_open_clocks(repo.open_clock_counts(connection))
+                    metrics.publish_calendar_years(repo.last_loaded_years(connection))
                 else:
                     metrics.withdraw_open_clocks()
             except Exception:  # the gauges go quiet rather than wrong

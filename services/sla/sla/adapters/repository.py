@@ -86,8 +86,13 @@ def followed_case(conn: Connection, case_id: UUID, lock: bool = False) -> Follow
                        {"id": case_id}).mappings().first()
     if row is None:
         return None
-    return FollowedCase(**{**row, "tier": Tier(row["tier"]), "status": CaseStatus(row["status"]),
-                           "opened_tier": Tier(row["opened_tier"])})
+    return followed_cases(conn, {case_id})[case_id]
+
+
+def followed_cases(conn: Connection, case_ids: set[UUID]) -> dict[UUID, FollowedCase]:
+    rows = conn.execute(text("SELECT * FROM sla_cases WHERE case_id = ANY(:ids)"), {"ids": list(case_ids)}).mappings()
+    return {row["case_id"]: FollowedCase(**{**row, "tier": Tier(row["tier"]), "status": CaseStatus(row["status"]),
+                                            "opened_tier": Tier(row["opened_tier"])}) for row in rows}
 
 
 def update_case(conn: Connection, case_id: UUID, tier: Tier, status: CaseStatus) -> None:
@@ -261,7 +266,7 @@ def save_calendar_spec(conn: Connection, spec: CalendarSpec) -> None:
     conn.execute(text(
         "INSERT INTO calendars (name, zone, weekly, makeup_hours, description) VALUES (:n, :z, :w, :m, :d) "
         "ON CONFLICT (name) DO UPDATE SET zone = excluded.zone, weekly = excluded.weekly, "
-        "makeup_hours = excluded.makeup_hours, description = excluded.description"),
+        "makeup_hours = excluded.makeup_hours, description = excluded.description, updated_at = now()"),
         {"n": spec.name, "z": spec.zone, "w": json.dumps(spec.weekly_json()), "m": json.dumps(spec.makeup_json()),
          "d": spec.description})
 
@@ -280,10 +285,16 @@ def calendar_days(conn: Connection, name: str) -> tuple[frozenset[date], frozens
 
 
 def calendars_stamp(conn: Connection) -> tuple:
-    """Changes whenever a calendar or a year is loaded: caches compare it to know they are stale."""
+    """Changes whenever a calendar is defined or changed or a year is loaded: caches compare it to
+    know they are stale."""
     return tuple(conn.execute(text(
-        "SELECT (SELECT count(*) FROM calendars), (SELECT count(*) FROM calendar_years), "
-        "(SELECT max(loaded_at) FROM calendar_years)")).one())
+        "SELECT (SELECT count(*) FROM calendars), (SELECT max(updated_at) FROM calendars), "
+        "(SELECT count(*) FROM calendar_years), (SELECT max(loaded_at) FROM calendar_years)")).one())
+
+
+def last_loaded_years(conn: Connection) -> dict[str, int]:
+    return dict(conn.execute(text("SELECT c.name, coalesce(max(y.year), 0) FROM calendars c "
+                                  "LEFT JOIN calendar_years y ON y.calendar = c.name GROUP BY c.name")).all())
 
 
 def calendar_list(conn: Connection) -> list[dict[str, Any]]:

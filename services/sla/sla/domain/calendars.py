@@ -61,15 +61,18 @@ class BusinessCalendar:
     def is_working_day(self, day: date) -> bool:
         return bool(self.intervals_on(day))
 
-    def _intervals_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Business intervals from the local day of `instant` onwards, clipped to start at `instant`."""
+    def _intervals_from(self, instant: datetime, until: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
+        """Business intervals from the local day of `instant` onwards, clipped to start at `instant`;
+        up to `until` if given, else for at most MAX_DAYS (searching further means a broken calendar)."""
         day = instant.astimezone(self.zone).date() - timedelta(days=1)  # a DST fold can start the day earlier
-        for _ in range(MAX_DAYS):
+        last = day + timedelta(days=MAX_DAYS) if until is None else until.astimezone(self.zone).date() + timedelta(1)
+        while day <= last:
             for a, b in self.intervals_on(day):
                 if b > instant:
                     yield max(a, instant), b
             day += timedelta(days=1)
-        raise NoBusinessTime(f"calendar {self.name} has no business time within {MAX_DAYS} days of {instant}")
+        if until is None:
+            raise NoBusinessTime(f"calendar {self.name} has no business time within {MAX_DAYS} days of {instant}")
 
     def is_open(self, instant: datetime) -> bool:
         return any(a <= instant < b for a, b in self.intervals_on(instant.astimezone(self.zone).date()))
@@ -101,7 +104,7 @@ class BusinessCalendar:
         if self.always_open:
             return (end - start).total_seconds()
         total = timedelta()
-        for a, b in self._intervals_from(start):
+        for a, b in self._intervals_from(start, until=end):
             if a >= end:
                 break
             total += min(b, end) - a

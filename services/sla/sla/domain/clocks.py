@@ -80,12 +80,10 @@ class ClockState:
         return replace(self, stopped_at=None, pauses=(*self.pauses, Pause(self.stopped_at, at)))
 
     def restart(self, at: datetime) -> ClockState:
-        """Count again from `at` (a new status update); paused state is kept."""
+        """Count again from `at` (a new status update)."""
         if self.stopped_at is not None:
             return self
-        paused = self.paused
-        fresh = replace(self, started_at=at, pauses=())
-        return fresh.pause(at) if paused else fresh
+        return replace(self, started_at=at, pauses=())
 
     def change_tier(self, tier: Tier, at: datetime) -> ClockState:
         """Recomputed from the original start under the new tier's targets (recorded in history)."""
@@ -106,9 +104,17 @@ class ClockState:
         target = self.target(policy)
         if target is None:
             return []
-        marks = [(f"warn:{fraction:g}", deadline(target, self.started_at, calendars, self.pauses, fraction))
-                 for fraction in target.warn_at if target.minutes is not None]
-        marks.append((BREACH, self.due(policy, calendars)))
+        due = self.due(policy, calendars)
+        if target.minutes is not None:
+            warnings = [(f"warn:{f:g}", deadline(target, self.started_at, calendars, self.pauses, f))
+                        for f in target.warn_at]
+        elif due is not None:  # "end of the 2nd working day": warn at shares of the business time to it
+            business = calendars.business
+            allowed = business.between(self.started_at, due)
+            warnings = [(f"warn:{f:g}", business.add(self.started_at, allowed * f)) for f in target.warn_at]
+        else:
+            warnings = []
+        marks = [*warnings, (BREACH, due)]
         return [(kind, when) for kind, when in marks if when is not None]
 
     def _escalations(self, policy: Policy, calendars: Calendars) -> list[tuple[str, datetime]]:
@@ -160,10 +166,9 @@ def on_status(before: CaseStatus, after: CaseStatus) -> dict[Clock | Watch, Move
         moves.update({c: Move.PAUSE for c in CASE_CLOCKS})
     elif before in PAUSING and after not in PAUSING and after is not CaseStatus.CLOSED:
         moves.update({c: Move.RESUME for c in CASE_CLOCKS})
-    if after is CaseStatus.ASSIGNED and before is CaseStatus.NEW:
-        moves[Watch.STATUS_UPDATE] = Move.START  # an engineer now owes the case status updates
-    elif after not in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and Watch.STATUS_UPDATE not in moves:
-        moves[Watch.STATUS_UPDATE] = Move.RESTART
+    if after not in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and after not in PAUSING:
+        # Every status update restarts the engineer's count; the first move out of "new" starts it.
+        moves[Watch.STATUS_UPDATE] = Move.START if before is CaseStatus.NEW else Move.RESTART
     if after is CaseStatus.RESOLVED:
         moves.update({Clock.RESTORE: Move.STOP, Watch.ESCALATION: Move.STOP, Watch.STATUS_UPDATE: Move.STOP,
                       Clock.FAULT_REPORT: Move.START,
@@ -172,5 +177,9 @@ def on_status(before: CaseStatus, after: CaseStatus) -> dict[Clock | Watch, Move
         moves.update({Clock.RESTORE: Move.REOPEN, Watch.ESCALATION: Move.REOPEN, Watch.STATUS_UPDATE: Move.START,
                       Clock.FAULT_REPORT: Move.CANCEL, Clock.FAULT_ANALYSIS_REPORT: Move.CANCEL})
     if after is CaseStatus.CLOSED:
-        moves.update({c: Move.STOP for c in CASE_CLOCKS})
+        # Closed after a resolution: whatever still runs stops and is judged. Closed without one (a
+        # merged duplicate, a new cause found, no recurrence of an unreproducible fault): the case's
+        # promises are withdrawn, neither met nor breached.
+        how = Move.STOP if before is CaseStatus.RESOLVED else Move.CANCEL
+        moves.update({c: how for c in CASE_CLOCKS})
     return moves

@@ -43,6 +43,10 @@ class CaseFact:
 class Rebuilt:
     state: ClockState
     cancelled: bool = False
+    delivered: bool = False  # stopped by its own event (a report delivered): never owed again
+
+
+REPORTS = (Clock.FAULT_REPORT, Clock.FAULT_ANALYSIS_REPORT)
 
 
 def rebuild(opened_at: datetime, tier: Tier, policy_version: int, facts: Iterable[CaseFact]) -> dict[Key, Rebuilt]:
@@ -52,8 +56,8 @@ def rebuild(opened_at: datetime, tier: Tier, policy_version: int, facts: Iterabl
 
     def start(key: Key, at: datetime) -> None:
         current = clocks.get(key)
-        if current is not None and current.state.stopped_at is None:
-            return  # already running: a repeated start changes nothing
+        if current is not None and (current.state.stopped_at is None or current.delivered):
+            return  # already running (a repeated start changes nothing), or already delivered
         state = ClockState(key[0], tier, at, policy_version)
         if paused and key[0] in CASE_CLOCKS:
             state = state.pause(at)  # started while the case waits on the customer
@@ -61,14 +65,20 @@ def rebuild(opened_at: datetime, tier: Tier, policy_version: int, facts: Iterabl
 
     def move(key: Key, how: Move, at: datetime) -> None:
         current = clocks.get(key)
+        if current is None and how is Move.RESTART:
+            start(key, at)  # a status update with no count running yet starts one
+            return
         if current is None or current.cancelled:
             return
         state = current.state
         if how is Move.CANCEL:
-            clocks[key] = Rebuilt(state.stop(at), cancelled=True)
+            if state.stopped_at is None:  # a clock already stopped keeps its outcome
+                clocks[key] = Rebuilt(state.stop(at), cancelled=True)
             return
         changed = {Move.PAUSE: state.pause, Move.RESUME: state.resume, Move.STOP: state.stop,
                    Move.REOPEN: state.reopen, Move.RESTART: state.restart}[how](at)
+        if how is Move.REOPEN and changed.tier is not tier:
+            changed = changed.change_tier(tier, at)  # the tier changed while it stood stopped
         clocks[key] = replace(current, state=changed)
 
     for kind in (Clock.REMOTE_RESPONSE, Clock.RESTORE, Watch.ESCALATION):
@@ -76,7 +86,8 @@ def rebuild(opened_at: datetime, tier: Tier, policy_version: int, facts: Iterabl
     for fact in sorted(facts, key=lambda f: (f.at, f.seq)):
         if fact.kind is FactKind.STATUS:
             for kind, how in on_status(fact.before, fact.after).items():
-                keys = [k for k in clocks if k[0] == kind] or ([(kind, "")] if how is Move.START else [])
+                keys = [k for k in clocks if k[0] == kind] or (
+                    [(kind, "")] if how in (Move.START, Move.RESTART) else [])
                 for key in keys:
                     if how is Move.START:
                         start(key, fact.at)
@@ -85,11 +96,14 @@ def rebuild(opened_at: datetime, tier: Tier, policy_version: int, facts: Iterabl
             paused = fact.after in PAUSING
         elif fact.kind is FactKind.TIER:
             tier = fact.tier
-            for key, current in clocks.items():
+            for key, current in clocks.items():  # a stopped one takes the new tier if it is reopened
                 if current.state.stopped_at is None and current.state.tier is not tier:
                     clocks[key] = replace(current, state=current.state.change_tier(tier, fact.at))
         elif fact.kind is FactKind.START:
             start((fact.clock, fact.subject), fact.at)
         elif fact.kind is FactKind.STOP:
-            move((fact.clock, fact.subject), Move.STOP, fact.at)
+            key = (fact.clock, fact.subject)
+            move(key, Move.STOP, fact.at)
+            if key in clocks and fact.clock in REPORTS:
+                clocks[key] = replace(clocks[key], delivered=True)
     return clocks

@@ -18,7 +18,8 @@ from .deadlines import Calendars
 from .policy import Policy, Watch
 
 RUNNING, PAUSED, MET, BREACHED, STOPPED, CANCELLED = "running", "paused", "met", "breached", "stopped", "cancelled"
-OPEN = (RUNNING, PAUSED)
+NO_DEADLINE = "no_deadline"  # a clock the policy sets no deadline for (P4 on-site: by arrangement)
+OPEN = (RUNNING, PAUSED, NO_DEADLINE)
 # A stopped clock is judged (met or breached) a moment after its stop was heard, by its timer: facts
 # that happened before the stop but arrive after it (other queues, other replicas) are in by then.
 JUDGE = "judge"
@@ -110,6 +111,8 @@ def settle(tracked: TrackedClock, policy: Policy, calendars: Calendars,
         return _judge(replace(tracked, deadline=due), policy, calendars)
     if BREACH in tracked.fired:
         outcome = BREACHED  # overdue and still running
+    elif not isinstance(state.clock, Watch) and state.target(policy) is None:
+        outcome = NO_DEADLINE
     else:
         outcome = PAUSED if state.paused else RUNNING
     upcoming = state.next_mark(policy, calendars, tracked.fired)
@@ -171,7 +174,9 @@ def fire(tracked: TrackedClock, policy: Policy, calendars: Calendars, now: datet
 
 
 def cancel(tracked: TrackedClock, at: datetime) -> TrackedClock:
-    """The resolution behind a report clock was rejected: that report is no longer owed."""
-    if tracked.finished:
+    """No longer owed (a rejected resolution's report, a case closed without a resolution): neither
+    met nor breached. A clock already judged keeps its outcome."""
+    if tracked.outcome not in OPEN:
         return tracked
-    return replace(tracked, state=tracked.state.stop(at), outcome=CANCELLED, next_mark=None, next_due_at=None)
+    state = tracked.state if tracked.finished else tracked.state.stop(at)
+    return replace(tracked, state=state, outcome=CANCELLED, next_mark=None, next_due_at=None)

@@ -90,8 +90,12 @@ def test_status_moves_pause_resume_and_stop_the_right_clocks() -> None:
     assert on_status(S.RESOLVED, S.REOPENED) == {Clock.RESTORE: Move.REOPEN, Watch.ESCALATION: Move.REOPEN,
                                                   Watch.STATUS_UPDATE: Move.START, Clock.FAULT_REPORT: Move.CANCEL,
                                                   Clock.FAULT_ANALYSIS_REPORT: Move.CANCEL}
-    assert set(on_status(S.AWAITING_REPRODUCTION, S.CLOSED).values()) == {Move.STOP}
+    # Closed without a resolution (no recurrence, a merged duplicate): withdrawn, not judged.
+    assert set(on_status(S.AWAITING_REPRODUCTION, S.CLOSED).values()) == {Move.CANCEL}
+    assert set(on_status(S.NEW, S.CLOSED).values()) == {Move.CANCEL}
+    assert set(on_status(S.RESOLVED, S.CLOSED).values()) == {Move.STOP}
     assert on_status(S.NEW, S.ASSIGNED) == {Watch.STATUS_UPDATE: Move.START}
+    assert on_status(S.NEW, S.IN_PROGRESS) == {Watch.STATUS_UPDATE: Move.START}  # started without assigning
     assert on_status(S.ASSIGNED, S.IN_PROGRESS) == {Watch.STATUS_UPDATE: Move.RESTART}
 
 

@@ -96,3 +96,39 @@ def test_a_stop_is_judged_by_its_timer_and_only_once() -> None:
     judged, facts = tracking.settle(late, P, CAL)
     assert judged.outcome == tracking.BREACHED and [type(f).__name__ for f in facts] == ["Breached", "Stopped"]
     assert tracking.settle(judged, P, CAL)[1] == []
+
+
+def test_a_report_rejected_before_anything_was_stored_is_cancelled_not_met() -> None:
+    facts = [status(at(12), S.IN_PROGRESS, S.RESOLVED, 1), status(at(13), S.RESOLVED, S.REOPENED, 2)]
+    report = rebuild(at(10), Tier.P2, 1, facts)[(Clock.FAULT_REPORT, "")]
+    fresh, _ = tracking.settle(tracking.TrackedClock(None, report.state), P, CAL, judge_at=at(13))
+    cancelled = tracking.cancel(fresh, report.state.stopped_at)
+    assert (cancelled.outcome, cancelled.next_mark) == (tracking.CANCELLED, None)
+    assert tracking.fire(cancelled, P, CAL, at(14)) == (cancelled, [])
+
+
+def test_a_tier_raised_while_resolved_applies_when_the_case_reopens() -> None:
+    # P3 (no restore target) resolved 11:00, raised to P1 at 11:30, rejected at 12:00: restore
+    # reopens as P1, 4 h on 7x24 from 10:00 with 11:00-12:00 not counted: due 15:00.
+    facts = [status(at(11), S.IN_PROGRESS, S.RESOLVED, 1), CaseFact(at(11, 30), 2, FactKind.TIER, tier=Tier.P1),
+             status(at(12), S.RESOLVED, S.REOPENED, 3)]
+    clocks = rebuild(at(10), Tier.P3, 1, facts)
+    restore = clocks[(Clock.RESTORE, "")].state
+    assert (restore.tier, restore.due(P, CAL)) == (Tier.P1, at(15))
+    assert clocks[(Watch.ESCALATION, "")].state.tier is Tier.P1  # the P1 ladder from now on
+
+
+def test_a_delivered_report_is_not_owed_again_after_a_second_resolution() -> None:
+    facts = [status(at(11), S.IN_PROGRESS, S.RESOLVED, 1),
+             CaseFact(at(11, 30), 2, FactKind.STOP, Clock.FAULT_REPORT),
+             status(at(12), S.RESOLVED, S.REOPENED, 3), status(at(13), S.REOPENED, S.RESOLVED, 4)]
+    report = rebuild(at(10), Tier.P2, 1, facts)[(Clock.FAULT_REPORT, "")]
+    assert (report.state.started_at, report.state.stopped_at, report.cancelled) == (at(11), at(11, 30), False)
+
+
+def test_working_day_report_clocks_warn_too() -> None:
+    # Resolved Mon 23 Nov 14:00; due end of the 2nd working day, Wed 25 18:00: 22 business hours
+    # (Mon 14-18, Tue 9-18, Wed 9-18). 75 % = 16.5 h: Wed 12:30. 90 % = 19.8 h: Wed 15:48.
+    report = rebuild(at(10), Tier.P3, 1, [status(at(14), S.IN_PROGRESS, S.RESOLVED, 1)])[(Clock.FAULT_REPORT, "")]
+    assert report.state.schedule(P, CAL) == [("warn:0.75", at(12, 30, day=25)), ("warn:0.9", at(15, 48, day=25)),
+                                             ("breach", at(18, day=25))]
