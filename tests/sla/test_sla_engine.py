@@ -92,12 +92,16 @@ def test_two_replicas_fire_every_warning_breach_and_escalation_exactly_once(sla_
 def test_a_paused_p2_clock_warns_then_is_met_by_the_first_contact(world) -> None:
     # P2 remote response: 30 business min from 10:00, paused 10:10-10:40 (awaiting customer), so
     # due 11:00; the 75 % warning comes after 22.5 running minutes: 10:00-10:10 and 10:40-10:52:30.
-    world.set_now(at(10, 52, 29))
+    world.set_now(at(10, 5))  # history is told at once, before any of its marks is due
     case = opened(Tier.P2, at(10), 1001)
     world.publish(case,
                   moved(case, CaseStatus.NEW, CaseStatus.ASSIGNED, at(10, 1)),
                   moved(case, CaseStatus.ASSIGNED, CaseStatus.AWAITING_CUSTOMER, at(10, 10)),
                   moved(case, CaseStatus.AWAITING_CUSTOMER, CaseStatus.IN_PROGRESS, at(10, 40)))
+    eventually(lambda: world.query("SELECT count(*) FROM clocks c JOIN case_facts f USING (case_id) WHERE "
+                                   "c.case_id = %s AND c.clock = 'remote_response'", str(case.case_id))[0][0] == 3,
+               20, "the case and its three moves")
+    world.set_now(at(10, 52, 29))
     warned = world.wait_for("clock.warned", 1, case.case_id)[0]
     assert (warned["clock"], warned["fraction"], warned["elapsed_seconds"], instant(warned["deadline"])) == (
         "remote_response", 0.75, 1350.0, at(11))
@@ -196,3 +200,22 @@ def test_a_replica_killed_mid_flight_loses_no_timer(sla_world, world) -> None:
     assert sorted(ours()) == sorted(ids)  # each exactly once
     replicas[0].start()  # and it comes back to an engine with nothing left over
     assert world.query("SELECT count(*) FROM clocks WHERE next_due_at <= %s", at(16, 10, 5))[0][0] == 0
+
+
+def test_a_case_closed_without_a_resolution_is_neither_met_nor_breached(sla_world, world) -> None:
+    _, replicas = sla_world
+    world.set_now(at(10, 21))
+    case = opened(Tier.P2, at(10), 1005)
+    # Merged into another case as a duplicate 20 minutes after opening: its promises are withdrawn.
+    world.publish(case, moved(case, CaseStatus.NEW, CaseStatus.CLOSED, at(10, 20)))
+    outcomes = "SELECT clock, outcome FROM clocks WHERE case_id = %s ORDER BY clock"
+    # Remote response, restore (48 business hours for P2) and the escalation ladder: all withdrawn.
+    eventually(lambda: world.query(outcomes, str(case.case_id)) == [
+        ("escalation", "cancelled"), ("remote_response", "cancelled"), ("restore", "cancelled")], 20,
+        "withdrawn clocks")
+    world.set_now(at(12))
+    assert world.heard_of("clock.met", case.case_id) == world.heard_of("clock.breached", case.case_id) == []
+    assert world.query("SELECT count(*) FROM clocks WHERE case_id = %s AND next_mark IS NOT NULL",
+                       str(case.case_id)) == [(0,)]
+    # The calendars' data horizon is exported for the "next year's holidays not loaded" alert.
+    assert max(r.metric("sd_sla_calendar_last_loaded_year", calendar="china-5x8") for r in replicas) >= 2026
