@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: the machine's name, service processes, their metrics."""
+"""What the benchmark scripts share: the running stack, scratch databases, service processes, metrics."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import platform
 import subprocess
 import sys
 import urllib.request
+import uuid
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from localrun.ports import free_port, wait_until
-from localrun.stack import healthy
+from localrun.stack import LocalSettings, Stack, healthy
+from servicekit.db import migrate
+from servicekit.migrate import versions_dir
 
 
 def cpu_model() -> str:
@@ -43,3 +46,22 @@ def start(module: str, amqp_uri: str, database_url: str, log: Path,
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(30)
+
+
+def running_stack(vhost: str) -> tuple[Stack, str]:
+    """The system `./dev run` started, and an AMQP URI of a separate vhost on its broker."""
+    stack = Stack(LocalSettings())
+    if not healthy(stack.settings.host, stack.settings.gateway_port):
+        raise SystemExit("start the system first: ./dev run")
+    stack.rabbit.ensure_vhost(vhost)
+    return stack, stack.rabbit.url(vhost)
+
+
+def scratch_database(stack: Stack, name: str, service: str) -> str:
+    """A fresh database on the running PostgreSQL with `service`'s migrations; returns its URL."""
+    password = "bench-" + uuid.uuid4().hex
+    stack.postgres.drop_database(name)
+    stack.postgres.ensure_database(name, name, password)
+    url = stack.postgres.url(name, name, password)
+    migrate(versions_dir(service), url)
+    return url

@@ -19,12 +19,10 @@ import os
 import time
 import uuid
 
-from benchkit import cpu_model, metric, start, stop
+from benchkit import cpu_model, metric, running_stack, scratch_database, start, stop
 
 from contracts.cases import CaseNoteAdded
-from localrun.stack import LocalSettings, Stack, healthy
-from servicekit.db import UnitOfWork, make_engine, migrate
-from servicekit.migrate import versions_dir
+from servicekit.db import UnitOfWork, make_engine
 
 VHOST = "bench"
 
@@ -49,19 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000)
     args = parser.parse_args()
-    stack = Stack(LocalSettings())
-    if not healthy(stack.settings.host, stack.settings.gateway_port):
-        raise SystemExit("start the system first: ./dev run")
+    stack, amqp_uri = running_stack(VHOST)
     logs = stack.root / "logs"
-    stack.rabbit.ensure_vhost(VHOST)
-    amqp_uri = stack.rabbit.url(VHOST)
-    urls = {}
-    for service in ("intake", "reporting"):
-        name, password = f"sd_bench_{service}", "bench-" + uuid.uuid4().hex
-        stack.postgres.drop_database(name)
-        stack.postgres.ensure_database(name, name, password)
-        urls[service] = stack.postgres.url(name, name, password)
-        migrate(versions_dir(service), urls[service])
+    urls = {service: scratch_database(stack, f"sd_bench_{service}", service) for service in ("intake", "reporting")}
 
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; "
           f"everything (broker, database, the running system) on this machine")

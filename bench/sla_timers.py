@@ -31,16 +31,13 @@ from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import psycopg2
-from benchkit import cpu_model, metric, start, stop
+from benchkit import cpu_model, metric, running_stack, scratch_database, start, stop
 from kombu import Connection, Queue
 
 from contracts.cases import Tier
 from contracts.sla import Clock
 from gateway.rpc import RpcClient
-from localrun.stack import LocalSettings, Stack, healthy
-from servicekit.db import migrate
 from servicekit.messaging import topology
-from servicekit.migrate import versions_dir
 
 VHOST = "bench-sla"
 DB = "sd_bench_sla"
@@ -157,18 +154,10 @@ def main() -> None:
     parser.add_argument("--clocks", type=int, default=100_000)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds the deadlines are spread over")
     args = parser.parse_args()
-    stack = Stack(LocalSettings())
-    if not healthy(stack.settings.host, stack.settings.gateway_port):
-        raise SystemExit("start the system first: ./dev run")
+    stack, amqp_uri = running_stack(VHOST)
     logs = stack.root / "logs"
-    stack.rabbit.ensure_vhost(VHOST)
-    amqp_uri = stack.rabbit.url(VHOST)
-    password = "bench-" + uuid.uuid4().hex
-    stack.postgres.drop_database(DB)
-    stack.postgres.ensure_database(DB, DB, password)
-    url = stack.postgres.url(DB, DB, password)
+    url = scratch_database(stack, DB, "sla")
     dsn = url.replace("postgresql+psycopg2://", "postgresql://")
-    migrate(versions_dir("sla"), url)
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; broker, database, the running system, two SLA "
           f"replicas and this load generator all on this machine")
 

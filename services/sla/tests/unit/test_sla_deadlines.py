@@ -96,3 +96,26 @@ def test_a_target_is_either_minutes_or_working_days_with_sane_warnings() -> None
         Target(minutes=30, warn_at=(1.2,))
     assert Target(minutes=30).warn_at == (0.75, 0.9)
     assert date(2026, 10, 10) in MAKEUP
+
+
+MONDAY_10 = (2026, 11, 23, 10, 0)  # Mon 23 Nov 2026, in business hours
+
+
+@pytest.mark.parametrize(("tier", "clock", "expected", "why"), [
+    (Tier.P2, Clock.REMOTE_RESPONSE, (2026, 11, 23, 10, 30), "30 business minutes"),
+    (Tier.P3, Clock.REMOTE_RESPONSE, (2026, 11, 23, 10, 30), "30 business minutes"),
+    (Tier.P4, Clock.REMOTE_RESPONSE, (2026, 11, 23, 10, 30), "30 business minutes"),
+    (Tier.P1, Clock.ON_SITE_ARRIVAL, (2026, 11, 23, 11, 0), "1 h in hours, 7x24"),
+    (Tier.P2, Clock.ON_SITE_ARRIVAL, (2026, 11, 23, 12, 0), "2 business hours"),
+    (Tier.P3, Clock.ON_SITE_ARRIVAL, (2026, 11, 23, 14, 0), "4 business hours"),
+    (Tier.P1, Clock.RESTORE, (2026, 11, 23, 14, 0), "4 h on 7x24"),
+    # 48 business hours: Mon 10-18 (8), Tue-Fri 9 h each (44), Mon 30 Nov 09-13 (48).
+    (Tier.P2, Clock.RESTORE, (2026, 11, 30, 13, 0), "48 business hours"),
+    (Tier.P1, Clock.FAULT_ANALYSIS_REPORT, (2026, 11, 26, 10, 0), "3 days"),
+    (Tier.P2, Clock.FAULT_ANALYSIS_REPORT, (2026, 11, 26, 10, 0), "3 days"),
+    (Tier.P1, Clock.SPARE_ON_SITE, (2026, 11, 23, 18, 0), "8 h, 7x24"),
+    (Tier.P3, Clock.COMPLAINT_FIRST_REPLY, (2026, 11, 23, 12, 0), "2 h"),
+    (Tier.P3, Clock.COMPLAINT_RESOLUTION, (2026, 12, 8, 10, 0), "15 days"),
+])
+def test_every_row_of_the_default_table(tier: Tier, clock: Clock, expected: tuple[int, ...], why: str) -> None:
+    assert due(tier, clock, at(*MONDAY_10)) == at(*expected), why
