@@ -41,6 +41,31 @@ class ClockEvent(Event):
     policy_version: int = Field(ge=1)
 
 
+class ClockChange(Event):
+    """A clock's life: started, paused, resumed. `occurred_at` is when it happened to the clock."""
+
+    case_id: UUID
+    clock: Clock
+    subject: str | None = Field(None, max_length=64)
+    tier: Tier
+    deadline: AwareDatetime | None = Field(description="As things now stand; none while paused or without a target.")
+    elapsed_seconds: float = Field(ge=0, description="Business time run so far, paused time excluded.")
+    policy: str = Field(min_length=1, max_length=64)
+    policy_version: int = Field(ge=1)
+
+
+class ClockStarted(ClockChange, event_type="clock.started", version=1, producer="sla"):
+    """A clock started (or started again: a report owed after a second resolution)."""
+
+
+class ClockPaused(ClockChange, event_type="clock.paused", version=1, producer="sla"):
+    """A clock paused: the case waits on the customer or on a reproduction."""
+
+
+class ClockResumed(ClockChange, event_type="clock.resumed", version=1, producer="sla"):
+    """A paused clock runs again; `deadline` is its new deadline."""
+
+
 class ClockWarned(ClockEvent, event_type="clock.warned", version=1, producer="sla"):
     """A running clock reached a warning fraction of its allowed time (default 75 % and 90 %)."""
 

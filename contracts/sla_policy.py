@@ -71,7 +71,7 @@ class Ladder(BaseModel):
     status_update_minutes: int | None = Field(None, gt=0, le=MAX_MINUTES)
     status_update_level: str = Field("L1", pattern=r"^L[1-9]$")
     status_update_recipients: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
-        ("duty-manager",), min_length=1, max_length=50)
+        ("response-centre-manager",), min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _ordered(self) -> Ladder:

@@ -61,7 +61,9 @@ def test_two_replicas_fire_every_warning_breach_and_escalation_exactly_once(sla_
     eventually(lambda: world.query("SELECT count(*) FROM clocks c JOIN sla_cases s USING (case_id) "
                                    "WHERE s.contract_id = 'K-TEST' AND c.clock = 'remote_response'")[0][0] == 300,
                30, "300 remote-response clocks")
-    assert world.tally() == {}  # nothing is due before 10:00
+    # Each case announces its two clocks' start (remote response and restore); nothing is due yet.
+    assert eventually(lambda: world.tally()["clock.started"] == 600 and world.tally(), 20, "600 starts") == {
+        "clock.started": 600}
 
     world.set_now(at(11, 0, 30))  # both replicas now find every mark up to 11:00 due at once
     breached = world.wait_for("clock.breached", 300)
@@ -77,7 +79,7 @@ def test_two_replicas_fire_every_warning_breach_and_escalation_exactly_once(sla_
     assert {e["elapsed_seconds"] for e in breached} == {600.0}  # 10 min on 7x24
     assert {(e["fraction"], e["clock"]) for e in warned} == {(0.75, "remote_response"), (0.9, "remote_response")}
     assert {(e["level"], e["reason"], tuple(e["recipients"])) for e in escalations} == {
-        ("L1", "not_resolved", ("duty-manager",))}
+        ("L1", "not_resolved", ("response-centre-manager",))}
     # The replicas' counters add up to the facts, never more (Prometheus sums them).
     assert sum(r.metric("sd_sla_clocks_breached_total", tier="P1", clock="remote_response") for r in replicas) == 300
     assert sum(r.metric("sd_sla_escalations_total", level="L1") for r in replicas) == 300
@@ -111,6 +113,8 @@ def test_a_paused_p2_clock_warns_then_is_met_by_the_first_contact(world) -> None
     met = world.wait_for("clock.met", 1, case.case_id)[0]
     assert (met["clock"], met["elapsed_seconds"], instant(met["deadline"]), met["policy"], met["policy_version"]) == (
         "remote_response", 1500.0, at(11), "default", 1)
+    started = {e["clock"]: e for e in world.heard_of("clock.started", case.case_id)}
+    assert instant(started["remote_response"]["occurred_at"]) == at(10)  # when it started, not when heard
     # Nothing more is due for it: the 90 % warning (10:57) and the breach (11:00) never fire.
     assert world.query("SELECT outcome, next_mark FROM clocks WHERE case_id = %s AND clock = 'remote_response'",
                        str(case.case_id)) == [("met", None)]

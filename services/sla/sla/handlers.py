@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from contracts.cases import CaseStatus, Tier
-from contracts.sla import ClockBreached, ClockMet, ClockRecomputed, ClockWarned, EscalationRaised
+from contracts.sla import (
+    ClockBreached,
+    ClockMet,
+    ClockPaused,
+    ClockRecomputed,
+    ClockResumed,
+    ClockStarted,
+    ClockWarned,
+    EscalationRaised,
+)
 from servicekit.db import Tx
 
 from . import metrics
@@ -88,16 +97,16 @@ def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime) ->
             if result.cancelled:
                 tracked, found = tracking.cancel(tracked, result.state.stopped_at), []
             new.append(tracked)
-            announced += found
+            announced += [*tracking.life(None, tracked), *found]
             continue
         updated, found = _merge(old, result, policy, calendars, judge_at)
         if updated != old:
             changed.append(updated)
-            announced += found
+            announced += [*tracking.life(old, updated), *found]
     for tracked in new:
         repo.insert_clock(tx.connection, tracked)
     repo.save_clocks(tx.connection, changed)
-    announce(tx, case, policy, announced)
+    announce(tx, case, policy, calendars, announced)
 
 
 def _merge(old: TrackedClock, result, policy: Policy, calendars, judge_at: datetime) -> tuple[TrackedClock, list]:
@@ -146,7 +155,7 @@ def fire_due(tx: Tx, catalogue: Catalogue, now: datetime, limit: int) -> int:
         try:
             policy, calendars = _rules(tx, catalogue, case)
             fired, facts = tracking.fire(clock, policy, calendars, now)
-            found = _events(tx, case, policy, facts)
+            found = _events(tx, case, policy, calendars, facts)
         except Exception:  # one clock that cannot be computed must not stop every timer behind it
             log.exception("timer %s of case %s failed; it is tried again in %s", clock.next_mark, case.case_id,
                           RETRY_FAILED_TIMER)
@@ -162,11 +171,11 @@ def fire_due(tx: Tx, catalogue: Catalogue, now: datetime, limit: int) -> int:
 
 # --- facts to events and metrics --------------------------------------------------------------------
 
-def announce(tx: Tx, case: FollowedCase, policy: Policy, facts: list) -> None:
-    tx.emit_many(_events(tx, case, policy, facts))
+def announce(tx: Tx, case: FollowedCase, policy: Policy, calendars, facts: list) -> None:
+    tx.emit_many(_events(tx, case, policy, calendars, facts))
 
 
-def _events(tx: Tx, case: FollowedCase, policy: Policy, facts: list) -> list:
+def _events(tx: Tx, case: FollowedCase, policy: Policy, calendars, facts: list) -> list:
     events, counts = [], []
     correlation = tx.correlation_id or f"sla:{case.case_id}"
     for fact in facts:
@@ -176,7 +185,12 @@ def _events(tx: Tx, case: FollowedCase, policy: Policy, facts: list) -> list:
                   "policy": policy.name, "policy_version": policy.version}
         clock_common = {**common, "clock": state.clock, "subject": clock.subject or None, "deadline": clock.deadline,
                         "elapsed_seconds": max(0.0, getattr(fact, "elapsed", 0.0))}
-        if isinstance(fact, tracking.Warned):
+        if isinstance(fact, tracking.Started | tracking.Paused | tracking.Resumed):
+            kind = {tracking.Started: ClockStarted, tracking.Paused: ClockPaused,
+                    tracking.Resumed: ClockResumed}[type(fact)]
+            events.append(kind(**{**clock_common, "occurred_at": fact.at,
+                                  "elapsed_seconds": max(0.0, state.elapsed(policy, calendars, fact.at))}))
+        elif isinstance(fact, tracking.Warned):
             events.append(ClockWarned(**clock_common, fraction=fact.fraction))
         elif isinstance(fact, tracking.Breached):
             events.append(ClockBreached(**{**clock_common, "deadline": clock.breached_at or clock.deadline}))

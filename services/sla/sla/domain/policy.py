@@ -23,12 +23,12 @@ COMMON = {
     Clock.COMPLAINT_RESOLUTION: _t(15 * DAY, A),
 }
 
-LEVELS = {  # who each level notifies (roles the notification service resolves to people)
-    "L1": ("duty-manager",),
-    "L2": ("service-manager",),
-    "L3": ("project-manager",),
-    "L4": ("regional-director",),
-    "L5": ("executive-sponsor",),
+LEVELS = {  # who each level notifies: the domain's managers (roles dispatch resolves to people)
+    "L1": ("response-centre-manager",),
+    "L2": ("technical-manager",),
+    "L3": ("technical-centre-manager",),
+    "L4": ("integration-manager",),
+    "L5": ("general-manager",),
 }
 
 

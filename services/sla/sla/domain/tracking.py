@@ -86,13 +86,50 @@ class Escalated:
 
 
 @dataclass(frozen=True)
+class Started:
+    clock: TrackedClock
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Paused:
+    clock: TrackedClock
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Resumed:
+    clock: TrackedClock
+    at: datetime
+
+
+def life(before: TrackedClock | None, after: TrackedClock) -> list[Fact]:
+    """Started, paused or resumed between two versions of a clock (watches are internal: none)."""
+    state = after.state
+    if isinstance(state.clock, Watch) or after.outcome == CANCELLED:
+        return []
+    if before is None or before.state.started_at != state.started_at:
+        facts: list[Fact] = [Started(after, state.started_at)]
+        if state.paused:
+            facts.append(Paused(after, state.pauses[-1].start))
+        return facts
+    if state.stopped_at is not None:
+        return []
+    if state.paused and not before.state.paused:
+        return [Paused(after, state.pauses[-1].start)]
+    if before.state.paused and not state.paused and before.state.stopped_at is None:
+        return [Resumed(after, state.pauses[-1].end)]
+    return []
+
+
+@dataclass(frozen=True)
 class Recomputed:
     clock: TrackedClock
     from_tier: Tier
     previous_deadline: datetime | None
 
 
-Fact = Warned | Breached | Met | Stopped | Escalated | Recomputed
+Fact = Warned | Breached | Met | Stopped | Escalated | Recomputed | Started | Paused | Resumed
 
 
 def settle(tracked: TrackedClock, policy: Policy, calendars: Calendars,
