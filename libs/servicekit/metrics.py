@@ -19,7 +19,8 @@ MESSAGES_DEAD_LETTERED = Counter(
     "Messages parked in a dead-letter queue, by reason: undecodable, invalid (contract), failed (after retries).",
     ["service", "event_type", "reason"])
 HANDLER_DURATION = Histogram(
-    "sd_handler_duration_seconds", "Time to handle one event, inbox check and commit included.",
+    "sd_handler_duration_seconds", "Time to handle one event, inbox check and commit included (a batch's time "
+                                   "shared equally by its events).",
     ["service", "event_type"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 OUTBOX_LAG = Gauge(

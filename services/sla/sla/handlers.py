@@ -50,12 +50,11 @@ def follow(tx: Tx, catalogue: Catalogue, *, case_id: UUID, organisation_id: UUID
     """A case opened: bind it to its contract's policy version and calendar, and start its clocks
     (with whatever else was already heard about it)."""
     repo.lock_case(tx.connection, case_id)
-    terms = repo.contract_terms(tx.connection, contract_id) or {}
-    policy = catalogue.policy(tx.connection, terms.get("policy", DEFAULT_POLICY_NAME))
-    case = FollowedCase(case_id, organisation_id, contract_id, tier, CaseStatus.NEW, policy.name, policy.version,
-                        terms.get("calendar", DEFAULT_CALENDAR), opened_at)
+    policy_name, version, calendar = repo.binding(tx.connection, contract_id, DEFAULT_POLICY_NAME, DEFAULT_CALENDAR)
+    case = FollowedCase(case_id, organisation_id, contract_id, tier, CaseStatus.NEW, policy_name, version, calendar,
+                        opened_at, tier)
     if repo.follow_case(tx.connection, case):
-        _rebuild(tx, catalogue, case, now)
+        _rebuild(tx, catalogue, case, now, new_case=True)
 
 
 def react(tx: Tx, catalogue: Catalogue, case_id: UUID, event_id: UUID, fact: CaseFact, now: datetime) -> None:
@@ -74,7 +73,7 @@ def _rules(tx: Tx, catalogue: Catalogue, case: FollowedCase):
             catalogue.calendars(tx.connection, case.calendar))
 
 
-def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime) -> None:
+def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime, new_case: bool = False) -> None:
     judge_at = now + JUDGE_DELAY
     policy, calendars = _rules(tx, catalogue, case)
     facts = repo.facts_of(tx.connection, case.case_id)
@@ -84,7 +83,8 @@ def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime) ->
     status = next((f.after for f in reversed(facts) if f.kind is FactKind.STATUS), CaseStatus.NEW)
     if (tier, status) != (case.tier, case.status):
         repo.update_case(tx.connection, case.case_id, tier, status)
-    stored = {(c.state.clock, c.subject): c for c in repo.clocks_of(tx.connection, case.case_id)}
+    # A case just followed has no clocks yet (they reference it): no need to look.
+    stored = {} if new_case else {(c.state.clock, c.subject): c for c in repo.clocks_of(tx.connection, case.case_id)}
     changed, new, announced = [], [], []
     for (kind, subject), result in rebuilt.items():
         old = stored.get((kind, subject))
@@ -103,8 +103,7 @@ def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime) ->
         if updated != old:
             changed.append(updated)
             announced += [*tracking.life(old, updated), *found]
-    for tracked in new:
-        repo.insert_clock(tx.connection, tracked)
+    repo.insert_clocks(tx.connection, new)
     repo.save_clocks(tx.connection, changed)
     announce(tx, case, policy, calendars, announced)
 

@@ -171,14 +171,21 @@ def _values(clock: TrackedClock) -> dict[str, Any]:
             "next_due_at": clock.next_due_at}
 
 
-def insert_clock(conn: Connection, clock: TrackedClock) -> bool:
-    """False when the case already has this clock for this subject (a repeated start)."""
-    result = conn.execute(text(
-        "INSERT INTO clocks (case_id, clock, subject, tier, started_at, pauses, stopped_at, tier_history, outcome, "
-        "deadline, fired, at_risk_since, breached_at, next_mark, next_due_at) VALUES (:case_id, :clock, :subject, "
-        ":tier, :started_at, :pauses, :stopped_at, :tier_history, :outcome, :deadline, :fired, :at_risk_since, "
-        ":breached_at, :next_mark, :next_due_at) ON CONFLICT DO NOTHING"), _values(clock))
-    return result.rowcount == 1
+_INSERT_COLUMNS = ("case_id", "clock", "subject", "tier", "started_at", "pauses", "stopped_at", "tier_history",
+                   "outcome", "deadline", "fired", "at_risk_since", "breached_at", "next_mark", "next_due_at")
+
+
+def insert_clocks(conn: Connection, clocks: Sequence[TrackedClock]) -> None:
+    """New clocks in one statement; a clock the case already has for that subject is left as it is."""
+    if not clocks:
+        return
+    rows, params = [], {}
+    for i, clock in enumerate(clocks):
+        values = _values(clock)
+        rows.append("(" + ", ".join(f":{name}_{i}" for name in _INSERT_COLUMNS) + ")")
+        params.update({f"{name}_{i}": values[name] for name in _INSERT_COLUMNS})
+    conn.execute(text(f"INSERT INTO clocks ({', '.join(_INSERT_COLUMNS)}) VALUES {', '.join(rows)} "
+                      "ON CONFLICT DO NOTHING"), params)
 
 
 def save_clocks(conn: Connection, clocks: Sequence[TrackedClock]) -> None:
@@ -234,6 +241,19 @@ def publish_policy(conn: Connection, candidate: Policy, by: str) -> Policy:
 def policy_versions(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(text(
         "SELECT name, version, created_by, created_at FROM policies ORDER BY name, version")).mappings()]
+
+
+def binding(conn: Connection, contract_id: str, default_policy: str, default_calendar: str) -> tuple[str, int, str]:
+    """The policy (name and latest version) and calendar a new case of `contract_id` is bound to, in
+    one round trip."""
+    row = conn.execute(text(
+        "SELECT b.policy, (SELECT max(version) FROM policies p WHERE p.name = b.policy), b.calendar FROM "
+        "(SELECT coalesce(t.policy, :dp) AS policy, coalesce(t.calendar, :dc) AS calendar FROM (SELECT 1) one "
+        "LEFT JOIN contract_terms t ON t.contract_id = :c) b"),
+        {"c": contract_id, "dp": default_policy, "dc": default_calendar}).one()
+    if row[1] is None:
+        raise LookupError(f"policy {row[0]!r} of contract {contract_id!r} does not exist")
+    return row[0], row[1], row[2]
 
 
 def contract_terms(conn: Connection, contract_id: str) -> dict[str, Any] | None:
