@@ -11,17 +11,15 @@ from contracts.dispatch import ContactLogged, VisitArrived, VisitRequired
 from contracts.sla import (
     ClockBreached,
     ClockMet,
-    ClockPaused,
     ClockRecomputed,
-    ClockResumed,
-    ClockStarted,
     ClockWarned,
     EscalationRaised,
 )
 from contracts.spares import SpareDelivered, SpareRequested
 
-FOREIGN_EVENTS = ("clock.started", "clock.paused", "clock.resumed", "clock.warned", "clock.breached", "clock.met",
-                  "clock.recomputed", "escalation.raised",
+# A clock's start, pauses and resumptions are not timeline entries: the case's status moves already
+# say when it waits, and GET /cases/{id}/clocks shows every clock live. Outcomes and escalations are.
+FOREIGN_EVENTS = ("clock.warned", "clock.breached", "clock.met", "clock.recomputed", "escalation.raised",
                   "contact.logged", "visit.required", "visit.arrived", "spare.requested", "spare.delivered")
 
 
@@ -47,17 +45,6 @@ def _hhmm(seconds: float) -> str:
 def entry_for(event: Event) -> Entry | None:
     at = event.occurred_at
     match event:
-        case ClockStarted():
-            due = f"; due {event.deadline.isoformat()}" if event.deadline else "; no deadline"
-            return Entry("clock_started", "sla", f"{_clock(event.clock)} clock started ({event.tier}){due}", at,
-                         data={"clock": event.clock, "deadline": event.deadline and event.deadline.isoformat()})
-        case ClockPaused():
-            return Entry("clock_paused", "sla", f"{_clock(event.clock)} clock paused after "
-                         f"{_hhmm(event.elapsed_seconds)}", at, data={"clock": event.clock})
-        case ClockResumed():
-            due = f"; now due {event.deadline.isoformat()}" if event.deadline else ""
-            return Entry("clock_resumed", "sla", f"{_clock(event.clock)} clock resumed{due}", at,
-                         data={"clock": event.clock, "deadline": event.deadline and event.deadline.isoformat()})
         case ClockWarned():  # an operational signal for the desk, not for the customer
             return Entry("clock_warned", "sla", f"{_clock(event.clock)} clock at {event.fraction:.0%} of its time; "
                          f"due {event.deadline.isoformat()}", at, internal=True,
