@@ -1,14 +1,12 @@
-"""Events produced by dispatch that start and stop SLA clocks (agreed here with the SLA engine).
-
-Dispatch's own richer events (assignment, acknowledgement, reminders) join this module with it.
-"""
+"""Events produced by dispatch: assignments and their chase, contacts, visits and notifications.
+`contact.logged`, `visit.required` and `visit.arrived` start and stop SLA clocks."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from .envelope import Event
 
@@ -41,3 +39,83 @@ class VisitArrived(Event, event_type="visit.arrived", version=1, producer="dispa
     case_id: UUID
     visit_id: UUID
     engineer: str = Field(min_length=1, max_length=128)
+
+
+class AssignmentKind(StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+    REASSIGNED = "reassigned"  # the previous engineer did not acknowledge in time
+    TRANSFER = "transfer"  # handed to a named engineer by the previous one
+    TAKEOVER = "takeover"  # an engineer took the case over
+    EXPERT = "expert"  # escalated to a technical expert
+
+
+class EngineerAssigned(Event, event_type="engineer.assigned", version=1, producer="dispatch"):
+    """An engineer now owns the case; `reasons` explains the choice."""
+
+    case_id: UUID
+    engineer: str = Field(min_length=1, max_length=128)
+    previous_engineer: str | None = Field(None, max_length=128)
+    kind: AssignmentKind
+    assigned_by: str = Field(min_length=1, max_length=128)
+    reasons: list[str] = Field(max_length=20)
+    acknowledge_by: AwareDatetime | None = Field(None, description="When the engineer must have acknowledged.")
+
+
+class EngineerUnassigned(Event, event_type="engineer.unassigned", version=1, producer="dispatch"):
+    """No qualified engineer was available (or the case was handed back to dispatch): the dispatcher acts."""
+
+    case_id: UUID
+    reasons: list[str] = Field(max_length=20)
+
+
+class EngineerAcknowledged(Event, event_type="engineer.acknowledged", version=1, producer="dispatch"):
+    case_id: UUID
+    engineer: str = Field(min_length=1, max_length=128)
+
+
+class EngineerReminded(Event, event_type="engineer.reminded", version=1, producer="dispatch"):
+    """The engineer had not acknowledged at a chase mark; the engineer and the dispatcher were told."""
+
+    case_id: UUID
+    engineer: str = Field(min_length=1, max_length=128)
+    minutes: int = Field(ge=0, description="Minutes since the first assignment.")
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class NotificationOutcome(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"  # every attempt failed
+
+
+class NotificationDelivered(Event, event_type="notification.delivered", version=1, producer="dispatch"):
+    """What happened to one notice on one channel (shown on the case timeline)."""
+
+    case_id: UUID | None = None
+    notification_id: UUID
+    channel: NotificationChannel
+    recipient: str = Field(min_length=1, max_length=320)
+    notice: str = Field(min_length=1, max_length=64, examples=["assigned", "reminder", "escalation"])
+    outcome: NotificationOutcome
+    attempts: int = Field(ge=1)
+    error: str | None = Field(None, max_length=2000)
+
+
+class VisitEnRoute(Event, event_type="visit.en_route", version=1, producer="dispatch"):
+    case_id: UUID
+    visit_id: UUID
+    engineer: str = Field(min_length=1, max_length=128)
+    eta: AwareDatetime | None = None
+
+
+class VisitFinished(Event, event_type="visit.finished", version=1, producer="dispatch"):
+    """The customer signed the on-site service form and the engineer left the site."""
+
+    case_id: UUID
+    visit_id: UUID
+    signed_by: str = Field(min_length=1, max_length=200)
+    leftover_issues: str | None = Field(None, max_length=4000)
