@@ -56,6 +56,8 @@ class CaseOpened(CaseEvent, event_type="case.opened", version=1, producer="intak
     tier: Tier
     channel: Channel
     title: str = Field(min_length=1, max_length=200)
+    vendor: str | None = Field(None, max_length=100, description="The maintained equipment's vendor (a skill).")
+    region: str | None = Field(None, max_length=64, description="Where the system is: dispatch matches engineers.")
 
 
 class CaseTierChanged(CaseEvent, event_type="case.tier_changed", version=1, producer="intake"):
@@ -74,6 +76,7 @@ class CaseStatusChanged(CaseEvent, event_type="case.status_changed", version=1, 
     to_status: CaseStatus
     reason: str | None = Field(default=None, max_length=2000)
     changed_by: str = Field(min_length=1, max_length=128)
+    assignee: str | None = Field(default=None, max_length=128, description="Set when the move assigns an engineer.")
 
 
 class CaseNoteAdded(CaseEvent, event_type="case.note_added", version=1, producer="intake"):

@@ -17,7 +17,7 @@ from .sla_policy import Policy
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
 
 
-def _within_reach(instant: datetime, field: str) -> None:
+def within_reach(instant: datetime, field: str) -> None:
     if not 1971 <= instant.year <= 2199:
         raise ValueError(f"{field} must lie between 1971 and 2199")
 
@@ -33,9 +33,9 @@ class Interval(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
-        _within_reach(self.start, "start")
+        within_reach(self.start, "start")
         if self.end is not None:
-            _within_reach(self.end, "end")
+            within_reach(self.end, "end")
             if self.end < self.start:
                 raise ValueError("a pause ends after it starts")
         return self
@@ -54,7 +54,7 @@ class WhatIf(Strict):
 
     @model_validator(mode="after")
     def _one_policy(self) -> WhatIf:
-        _within_reach(self.start, "start")
+        within_reach(self.start, "start")
         if self.policy is not None and self.candidate is not None:
             raise ValueError("give either policy or candidate, not both")
         return self
@@ -90,8 +90,8 @@ class Replay(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Replay:
-        _within_reach(self.since, "since")
-        _within_reach(self.until, "until")
+        within_reach(self.since, "since")
+        within_reach(self.until, "until")
         if self.until <= self.since:
             raise ValueError("until must be after since")
         return self

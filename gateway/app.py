@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from servicekit.logs import log_context
 
 from . import health, problems, ratelimit, store
-from .routes import auth, cases, complaints, sla
+from .routes import auth, cases, complaints, dispatch, sla
 from .rpc import RpcClient
 from .settings import GatewaySettings
 
@@ -125,6 +125,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(complaints.router)
     app.include_router(sla.router)
+    app.include_router(dispatch.router)
 
     app.add_middleware(Edges, settings=settings, limiter=limiter)
     return app

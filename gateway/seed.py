@@ -72,6 +72,25 @@ def reporter(name: str, organisation: str) -> dict:
             "email": f"{name.lower().replace(' ', '.')}@example.com"}
 
 
+def seed_engineers(client: Client) -> int:
+    """The engineers' dispatch profiles: skills, regions, office shifts, and an on-call rota so that a
+    P1 at night or on a weekend has someone (updated on every run: the rota covers the next 30 days)."""
+    office = {str(day): [{"start": "09:00", "end": "18:00"}] for day in range(5)}
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rota = [{"start": (start + timedelta(days=d)).isoformat(), "end": (start + timedelta(days=d + 1)).isoformat()}
+            for d in range(30)]
+    profiles = {
+        "engineer.wang": {"name": "Wang Fang", "email": "engineer.wang@servicedesk.local", "phone": "+86 10 5555 0301",
+                          "skills": ["avaya", "pbx"], "regions": ["north"], "shifts": office, "on_call": rota[0::2]},
+        "engineer.zhao": {"name": "Zhao Lei", "email": "engineer.zhao@servicedesk.local", "phone": "+86 21 5555 0302",
+                          "skills": ["cisco", "avaya"], "regions": ["south"], "expert": True, "shifts": office,
+                          "on_call": rota[1::2]},
+    }
+    for username, profile in profiles.items():
+        client.put("agent.li", f"/engineers/{username}", profile)
+    return len(profiles)
+
+
 def seed_cases(client: Client, organisations: dict[str, str]) -> int:
     acme, brb = organisations["Acme Telecom"], organisations["Blue River Bank"]
     existing = client.http.get("/cases", params={"organisation_id": acme, "limit": 1}, headers=client.as_("agent.li"))
@@ -127,8 +146,11 @@ def main() -> None:
     password = os.environ["SD_DEMO_PASSWORD"]
     engine = create_engine(GatewaySettings().database_url)
     organisations = seed_users(engine, password)
-    created = seed_cases(Client(args.base_url, password), organisations)
-    print(f"demo data: {len(USERS)} users, {len(organisations)} organisations, {created} new cases")
+    client = Client(args.base_url, password)
+    engineers = seed_engineers(client)
+    created = seed_cases(client, organisations)
+    print(f"demo data: {len(USERS)} users, {len(organisations)} organisations, {engineers} engineer profiles, "
+          f"{created} new cases")
 
 
 if __name__ == "__main__":

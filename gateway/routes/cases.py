@@ -59,7 +59,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The case's ETag; refuses a lost update.")]
 
 
-SERVICE_NAMES = {"intake": "the case service", "sla": "the SLA engine"}
+SERVICE_NAMES = {"intake": "the case service", "sla": "the SLA engine", "dispatch": "dispatch"}
 
 
 async def call(request: Request, actor: Actor, service: str, method: str, **kwargs: Any) -> Any:

@@ -27,6 +27,7 @@ from contracts.cases import (
     SurveyAnswered,
     Tier,
 )
+from contracts.dispatch import EngineerAssigned
 from contracts.intake import (
     Action,
     Actor,
@@ -61,6 +62,7 @@ from .domain.numbering import case_number
 from .domain.tiers import suggest_tier
 
 log = logging.getLogger(__name__)
+DISPATCH_DESK = "dispatch"
 
 NUMBERING_ZONE = ZoneInfo("Asia/Shanghai")  # the year of a case number is the service desk's year
 DUPLICATE_WINDOW = timedelta(hours=24)  # same reporter + system + title within this window is flagged
@@ -133,7 +135,8 @@ def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to:
     tx.emit(CaseOpened(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                        case_number=number, organisation_id=command.organisation_id,
                        contract_id=command.contract_id, system_id=command.system_id, tier=tier,
-                       channel=command.channel, title=command.title))
+                       channel=command.channel, title=command.title, vendor=command.vendor,
+                       region=command.region))
     return view(row)
 
 
@@ -202,7 +205,7 @@ def _move(tx: Tx, actor: Actor, row: dict[str, Any], command: Transition, now: d
                  **{k: str(v) for k, v in (extra or {}).items()}}, at=now)
     tx.emit(CaseStatusChanged(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                               from_status=current, to_status=target, reason=command.reason,
-                              changed_by=actor.username))
+                              changed_by=actor.username, assignee=command.assignee))
     return row
 
 
@@ -434,6 +437,19 @@ def deliver_report(tx: Tx, actor: Actor, case_id: UUID, report: ReportKind, now:
     tx.emit(ReportDelivered(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                             report=report.value, delivered_by=actor.username))
     return {"report": report.value, "delivered_by": actor.username, "delivered_at": now.isoformat()}
+
+
+def engineer_assigned(tx: Tx, event: EngineerAssigned) -> None:
+    """Dispatch chose an engineer: a new case moves to assigned; a later choice changes the assignee."""
+    row = repo.load_case(tx.connection, event.case_id, for_update=True)
+    if row is None:
+        log.warning("engineer.assigned for unknown case %s", event.case_id)
+        return
+    if row["status"] == CaseStatus.NEW.value:
+        desk = Actor(username=DISPATCH_DESK, role=Role.AGENT)  # dispatch ignores the moves it caused
+        _move(tx, desk, row, Transition(action=Action.ASSIGN, assignee=event.engineer), event.occurred_at)
+    elif row["assignee"] != event.engineer:
+        repo.save_case(tx.connection, event.case_id, {"assignee": event.engineer}, event.occurred_at)
 
 
 def record_foreign_event(tx: Tx, event: Event) -> None:

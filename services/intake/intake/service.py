@@ -10,13 +10,14 @@ import base64
 import functools
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from nameko.timer import timer
 
 from contracts import Event
+from contracts.dispatch import EngineerAssigned
 from contracts.intake import Actor as ActorModel
 from contracts.intake import (
     AddNote,
@@ -39,6 +40,7 @@ from servicekit.messaging.consumer import event_consumer
 from servicekit.problems import answer
 from servicekit.rpc import rpc
 from servicekit.service import PlatformService
+from servicekit.timesource import TimeSource, time_source
 
 from . import handlers
 from .adapters.filestore import FileStore
@@ -49,13 +51,20 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
+def _time_source() -> TimeSource:
+    """The wall clock; tests and demos may shift it for every process (SD_TIME_OFFSET_FILE)."""
+    return time_source(IntakeSettings().time_offset_file)
+
+
+@functools.cache
 def _file_store() -> FileStore:
     return FileStore(IntakeSettings().attachments_dir)
 
 
 class IntakeService(PlatformService):
     name = "intake"
-    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
+    def clock(self) -> datetime:
+        return _time_source().now()
 
     @property
     def files(self) -> FileStore:
@@ -144,6 +153,12 @@ class IntakeService(PlatformService):
     def list_complaints(self, correlation_id: str, actor: dict, status: str | None = None) -> dict:
         return self._call(correlation_id, actor, lambda tx, a: handlers.list_complaints(
             tx, a, ComplaintStatus(status) if status else None), read_only=True)
+
+    @event_consumer("engineer.assigned")
+    def on_engineer_assigned(self, tx: Tx, event: EngineerAssigned) -> None:
+        """Dispatch's choice becomes the case's assignee (and a new case moves to assigned)."""
+        handlers.engineer_assigned(tx, event)
+        handlers.record_foreign_event(tx, event)
 
     @event_consumer(*FOREIGN_EVENTS)
     def record_on_timeline(self, tx: Tx, event: Event) -> None:

@@ -7,7 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import Event
-from contracts.dispatch import ContactLogged, VisitArrived, VisitRequired
+from contracts.dispatch import (
+    ContactLogged,
+    EngineerAcknowledged,
+    EngineerAssigned,
+    EngineerReminded,
+    EngineerUnassigned,
+    NotificationDelivered,
+    VisitArrived,
+    VisitEnRoute,
+    VisitFinished,
+    VisitRequired,
+)
 from contracts.sla import (
     ClockBreached,
     ClockMet,
@@ -20,6 +31,8 @@ from contracts.spares import SpareDelivered, SpareRequested
 # A clock's start, pauses and resumptions are not timeline entries: the case's status moves already
 # say when it waits, and GET /cases/{id}/clocks shows every clock live. Outcomes and escalations are.
 FOREIGN_EVENTS = ("clock.warned", "clock.breached", "clock.met", "clock.recomputed", "escalation.raised",
+                  "engineer.unassigned", "engineer.acknowledged", "engineer.reminded", "notification.delivered",
+                  "visit.en_route", "visit.finished",
                   "contact.logged", "visit.required", "visit.arrived", "spare.requested", "spare.delivered")
 
 
@@ -66,6 +79,33 @@ def entry_for(event: Event) -> Entry | None:
             return Entry("escalation", "sla", f"escalated to {event.level} ({event.reason.value.replace('_', ' ')}); "
                          f"notified {', '.join(event.recipients)}", at, internal=True,
                          data={"level": event.level, "reason": event.reason.value, "recipients": event.recipients})
+        case EngineerAssigned():
+            return Entry("assignment", event.assigned_by, f"assigned to {event.engineer} ({event.kind.value})", at,
+                         data={"engineer": event.engineer, "kind": event.kind.value, "reasons": event.reasons,
+                               "previous": event.previous_engineer})
+        case EngineerUnassigned():
+            return Entry("unassigned", "dispatch", "waiting for an engineer: " + "; ".join(event.reasons), at,
+                         internal=True, data={"reasons": event.reasons})
+        case EngineerAcknowledged():
+            return Entry("acknowledged", event.engineer, f"{event.engineer} acknowledged the case", at)
+        case EngineerReminded():
+            return Entry("reminder", "dispatch", f"{event.engineer} reminded: not acknowledged after "
+                         f"{event.minutes} min; the dispatcher was told", at, internal=True,
+                         data={"engineer": event.engineer, "minutes": event.minutes})
+        case NotificationDelivered():
+            what = "sent" if event.outcome.value == "sent" else f"failed after {event.attempts} attempt(s)"
+            return Entry("notification", "dispatch", f"{event.notice} {event.channel.value} to {event.recipient} "
+                         f"{what}", at, internal=True,
+                         data={"notice": event.notice, "channel": event.channel.value, "outcome": event.outcome.value,
+                               "error": event.error})
+        case VisitEnRoute():
+            eta = f", expected {event.eta.isoformat()}" if event.eta else ""
+            return Entry("visit", event.engineer, f"engineer on the way{eta}", at,
+                         data={"visit_id": str(event.visit_id)})
+        case VisitFinished():
+            left = f"; leftover issues: {event.leftover_issues}" if event.leftover_issues else ""
+            return Entry("visit", "dispatch", f"on-site service form signed by {event.signed_by}; engineer left{left}",
+                         at, data={"visit_id": str(event.visit_id)})
         case ContactLogged():
             return Entry("contact", event.engineer, f"{event.kind.value.replace('_', ' ')} contact with the customer",
                          at, data={"activity_id": str(event.activity_id)})

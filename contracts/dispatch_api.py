@@ -1,0 +1,173 @@
+"""Commands and views of dispatch's API (engineers, assignment, acknowledgement, contacts, visits)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator, model_validator
+
+from .dispatch import ContactKind
+from .intake import Strict
+from .sla_api import Hours, within_reach
+
+NAME = r"^[a-z0-9][a-z0-9._-]*$"
+Text = Field(min_length=1, max_length=2000)
+
+
+class OnCall(Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OnCall:
+        within_reach(self.start, "start")
+        within_reach(self.end, "end")
+        if self.end <= self.start:
+            raise ValueError("an on-call period ends after it starts")
+        return self
+
+
+class EngineerBody(Strict):
+    """An engineer's profile: skills (product lines, vendors), regions, weekly shifts in a time zone
+    and the on-call rota (7x24 cover for P1)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    phone: str = Field(min_length=3, max_length=40, pattern=r"^\+?[0-9 ()-]+$")
+    language: str = Field("zh", pattern="^(zh|en)$")
+    skills: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[str] = Field(default_factory=list, max_length=50)
+    expert: bool = False
+    zone: str = Field("Asia/Shanghai", max_length=64)
+    shifts: dict[int, list[Hours]] = Field(default_factory=dict, description="Weekday (0 = Monday) to hours.")
+    on_call: list[OnCall] = Field(default_factory=list, max_length=500)
+    active: bool = True
+
+    @field_validator("skills", "regions")
+    @classmethod
+    def _lower(cls, values: list[str]) -> list[str]:
+        if any(not 0 < len(v) <= 128 for v in values):
+            raise ValueError("each entry has 1 to 128 characters")
+        return sorted({v.strip().lower() for v in values})
+
+    @model_validator(mode="after")
+    def _valid(self) -> EngineerBody:
+        try:
+            ZoneInfo(self.zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.zone!r}") from None
+        if any(day not in range(7) for day in self.shifts):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return self
+
+    def stored(self) -> dict:
+        return {**self.model_dump(mode="json", exclude={"shifts", "on_call"}),
+                "shifts": {str(d): [[h.start, h.end] for h in hours] for d, hours in self.shifts.items()},
+                "on_call": [[p.start.isoformat(), p.end.isoformat()] for p in self.on_call]}
+
+
+class EngineerView(BaseModel):
+    username: str
+    name: str
+    email: str
+    phone: str
+    language: str
+    skills: list[str]
+    regions: list[str]
+    expert: bool
+    zone: str
+    shifts: dict[str, list[list[str]]]
+    on_call: list[list[str]]
+    active: bool
+    open_cases: int
+    idle_since: datetime
+
+
+class Assign(Strict):
+    engineer: str | None = Field(None, max_length=128, description="Omitted: the best available engineer.")
+
+
+class Transfer(Strict):
+    to: str | None = Field(None, max_length=128, description="Omitted: back to dispatch.")
+    reason: str = Text
+
+
+class TakeOver(Strict):
+    reason: str = Text
+
+
+class ToExpert(Strict):
+    expert: str | None = Field(None, max_length=128, description="Omitted: the best available expert.")
+    reason: str = Text
+
+
+class VendorSupport(Strict):
+    vendor: str = Field(min_length=1, max_length=100)
+    reason: str = Text
+
+
+class LogContact(Strict):
+    activity_id: UUID = Field(default_factory=uuid4, description="Makes a retried log safe.")
+    kind: ContactKind
+    summary: str = Field(min_length=1, max_length=4000)
+    happened_at: AwareDatetime | None = Field(None, description="Omitted: now.")
+
+
+class MoveVisit(Strict):
+    state: str = Field(pattern="^(planned|en_route|arrived|work_done|signed_off|left)$")
+    eta: AwareDatetime | None = None
+    engineers: list[str] = Field(default_factory=list, max_length=20)
+    signed_by: str | None = Field(None, min_length=1, max_length=200, description="The customer who signs off.")
+    leftover_issues: str | None = Field(None, max_length=4000)
+
+
+class AssignmentView(BaseModel):
+    id: int
+    engineer: str
+    kind: str
+    assigned_by: str
+    reasons: list[str]
+    assigned_at: datetime
+    acknowledged_at: datetime | None
+    ended_at: datetime | None
+    ended_because: str | None
+
+
+class ActivityView(BaseModel):
+    id: UUID
+    engineer: str
+    kind: str
+    summary: str
+    happened_at: datetime
+    logged_at: datetime
+
+
+class VisitView(BaseModel):
+    id: UUID
+    state: str
+    engineers: list[str]
+    eta: datetime | None
+    history: list[list[str | None]]
+    sign_off: dict | None
+    created_at: datetime
+
+
+class Staffing(BaseModel):
+    required_on_site: int
+    on_site: int
+
+
+class DispatchView(BaseModel):
+    case_id: UUID
+    case_number: str
+    tier: str
+    engineer: str | None
+    acknowledged_at: datetime | None
+    acknowledge_by: datetime | None
+    first_contact_at: datetime | None
+    staffing: Staffing
+    assignments: list[AssignmentView]
+    activities: list[ActivityView]
+    visits: list[VisitView]

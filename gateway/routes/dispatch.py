@@ -1,0 +1,140 @@
+"""Dispatch through the gateway: engineers, a case's assignment and its chase, acknowledgements,
+transfers and takeovers, escalation to experts and vendors, contacts and on-site visits.
+
+Case-scoped routes first ask intake for the case, so the visibility rules (organisation, region,
+assignment) are intake's, in one place; then dispatch acts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
+
+from contracts.dispatch_api import (
+    Assign,
+    DispatchView,
+    EngineerBody,
+    EngineerView,
+    LogContact,
+    MoveVisit,
+    TakeOver,
+    ToExpert,
+    Transfer,
+    VendorSupport,
+)
+from contracts.intake import Actor, Role
+
+from ..auth.principal import require
+from ..idempotency import idempotent
+from ..problems import PROBLEM_RESPONSES
+from .cases import CASE_READERS, IdempotencyKey, call, intake
+
+router = APIRouter(tags=["dispatch"], responses=PROBLEM_RESPONSES)
+DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
+STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
+ENGINEERS = require(Role.ENGINEER)
+Username = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+
+
+async def dispatch(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any:
+    return await call(request, actor, "dispatch", method, **kwargs)
+
+
+async def _visible(request: Request, actor: Actor, case_id: UUID) -> None:
+    await intake(request, actor, "get_case", case_id=str(case_id))  # 404 unless the caller may see the case
+
+
+async def _command(request: Request, actor: Actor, case_id: UUID, key: str | None, method: str,
+                   **kwargs: Any) -> Response:
+    await _visible(request, actor, case_id)
+
+    async def produce() -> JSONResponse:
+        return JSONResponse(await dispatch(request, actor, method, case_id=str(case_id), **kwargs))
+
+    return await idempotent(request, actor, key, produce)
+
+
+@router.get("/engineers", response_model=list[EngineerView], summary="Engineers, by skill and region")
+async def list_engineers(request: Request, skill: str | None = None, region: str | None = None,
+                         actor: Actor = Depends(STAFF)) -> Any:
+    return await dispatch(request, actor, "list_engineers", skill=skill, region=region)
+
+
+@router.put("/engineers/{username}", response_model=EngineerView,
+            summary="Create or update an engineer: skills, regions, shifts, on-call rota")
+async def save_engineer(request: Request, username: Username, body: EngineerBody, actor: Actor = Depends(DESK)) -> Any:
+    return await dispatch(request, actor, "save_engineer", username=username, body=body.model_dump(mode="json"))
+
+
+@router.get("/cases/{case_id}/dispatch", response_model=DispatchView,
+            summary="Who has the case and why, acknowledgement, activities, visits and staffing")
+async def case_dispatch(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS)) -> Any:
+    await _visible(request, actor, case_id)
+    return await dispatch(request, actor, "case_dispatch", case_id=str(case_id))
+
+
+@router.post("/cases/{case_id}/assignment", response_model=DispatchView,
+             summary="Assign a named engineer, or the best available one")
+async def assign(request: Request, case_id: UUID, body: Assign, idempotency_key: IdempotencyKey = None,
+                 actor: Actor = Depends(DESK)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "assign", command=body.model_dump())
+
+
+@router.post("/cases/{case_id}/acknowledgement", response_model=DispatchView,
+             summary="The assigned engineer acknowledges the case (stops the chase)")
+async def acknowledge(request: Request, case_id: UUID, idempotency_key: IdempotencyKey = None,
+                      actor: Actor = Depends(ENGINEERS)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "acknowledge")
+
+
+@router.post("/cases/{case_id}/transfer", response_model=DispatchView,
+             summary="Hand the case back to dispatch or to a named engineer")
+async def transfer(request: Request, case_id: UUID, body: Transfer, idempotency_key: IdempotencyKey = None,
+                   actor: Actor = Depends(STAFF)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "transfer", command=body.model_dump())
+
+
+@router.post("/cases/{case_id}/takeover", response_model=DispatchView,
+             summary="An engineer takes the case over (recorded with who and why)")
+async def take_over(request: Request, case_id: UUID, body: TakeOver, idempotency_key: IdempotencyKey = None,
+                    actor: Actor = Depends(ENGINEERS)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "take_over", command=body.model_dump())
+
+
+@router.post("/cases/{case_id}/expert", response_model=DispatchView, summary="Escalate to a technical expert")
+async def to_expert(request: Request, case_id: UUID, body: ToExpert, idempotency_key: IdempotencyKey = None,
+                    actor: Actor = Depends(STAFF)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "escalate_to_expert", command=body.model_dump())
+
+
+@router.post("/cases/{case_id}/vendor-support", response_model=DispatchView,
+             summary="Request the vendor's support (by the technical expert on the case)")
+async def vendor_support(request: Request, case_id: UUID, body: VendorSupport,
+                         idempotency_key: IdempotencyKey = None, actor: Actor = Depends(ENGINEERS)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "request_vendor_support",
+                          command=body.model_dump())
+
+
+@router.post("/cases/{case_id}/activities", response_model=DispatchView,
+             summary="Log a contact (phone, remote session, on-site work); immutable once logged")
+async def log_contact(request: Request, case_id: UUID, body: LogContact, idempotency_key: IdempotencyKey = None,
+                      actor: Actor = Depends(ENGINEERS)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "log_contact",
+                          command=body.model_dump(mode="json"))
+
+
+@router.post("/cases/{case_id}/visits", response_model=DispatchView,
+             summary="An on-site visit is required (starts the on-site arrival clock)")
+async def require_visit(request: Request, case_id: UUID, idempotency_key: IdempotencyKey = None,
+                        actor: Actor = Depends(STAFF)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "require_visit")
+
+
+@router.post("/cases/{case_id}/visits/{visit_id}/moves", response_model=DispatchView,
+             summary="Move a visit: planned (ETA), en route, arrived, work done, signed off, left")
+async def move_visit(request: Request, case_id: UUID, visit_id: UUID, body: MoveVisit,
+                     idempotency_key: IdempotencyKey = None, actor: Actor = Depends(STAFF)) -> Response:
+    return await _command(request, actor, case_id, idempotency_key, "move_visit", visit_id=str(visit_id),
+                          command=body.model_dump(mode="json"))

@@ -1,0 +1,253 @@
+"""Dispatch's storage: engineers, the cases it follows, assignments (each with its chase timer),
+activities and visits. Plain SQL on the transaction's connection; the domain never sees a row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, text
+
+from contracts.cases import CaseStatus, Tier
+
+from ..domain.engineers import Engineer
+
+
+@dataclass(frozen=True)
+class DispatchCase:
+    case_id: UUID
+    case_number: str
+    organisation_id: UUID
+    tier: Tier
+    status: CaseStatus
+    skill: str
+    region: str | None
+    title: str
+    opened_at: datetime
+    engineer: str | None = None
+    acknowledged_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    staffing_required: int = 1
+
+    @property
+    def skills(self) -> frozenset[str]:
+        return frozenset(s for s in self.skill.split("|") if s)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    case_id: UUID
+    engineer: str
+    kind: str
+    assigned_by: str
+    reasons: list[str]
+    assigned_at: datetime
+    acknowledged_at: datetime | None
+    ended_at: datetime | None
+    chase_anchor: datetime
+    fired: frozenset[str]
+    next_mark: str | None
+    next_due_at: datetime | None
+
+
+# --- engineers ------------------------------------------------------------------------------------
+
+def _hours(rows: dict) -> dict[int, tuple]:
+    def t(text_: str) -> time | None:
+        return None if text_ == "24:00" else time.fromisoformat(text_)
+    return {int(day): tuple((t(a), t(b)) for a, b in hours) for day, hours in rows.items()}
+
+
+def _engineer(row: Any) -> Engineer:
+    return Engineer(row.username, row.name, row.email, row.phone, row.language, frozenset(row.skills),
+                    frozenset(row.regions), row.expert, row.zone, _hours(row.shifts),
+                    tuple((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in row.on_call),
+                    row.active, row.open_cases, row.idle_since)
+
+
+def engineer_row(row: Any) -> dict[str, Any]:
+    return {"username": row.username, "name": row.name, "email": row.email, "phone": row.phone,
+            "language": row.language, "skills": sorted(row.skills), "regions": sorted(row.regions),
+            "expert": row.expert, "zone": row.zone, "shifts": row.shifts, "on_call": row.on_call,
+            "active": row.active, "open_cases": row.open_cases, "idle_since": row.idle_since}
+
+
+def save_engineer(conn: Connection, username: str, body: dict[str, Any]) -> dict[str, Any]:
+    row = conn.execute(text(
+        "INSERT INTO engineers (username, name, email, phone, language, skills, regions, expert, zone, shifts, "
+        "on_call, active) VALUES (:username, :name, :email, :phone, :language, :skills, :regions, :expert, :zone, "
+        ":shifts, :on_call, :active) ON CONFLICT (username) DO UPDATE SET name = excluded.name, "
+        "email = excluded.email, phone = excluded.phone, language = excluded.language, skills = excluded.skills, "
+        "regions = excluded.regions, expert = excluded.expert, zone = excluded.zone, shifts = excluded.shifts, "
+        "on_call = excluded.on_call, active = excluded.active, updated_at = now() RETURNING *"),
+        {**body, "username": username, "shifts": json.dumps(body["shifts"]), "on_call": json.dumps(body["on_call"])})
+    return engineer_row(row.one())
+
+
+def engineers(conn: Connection, skill: str | None = None, region: str | None = None,
+              active_only: bool = False) -> list[dict[str, Any]]:
+    sql, params = "SELECT * FROM engineers WHERE true", {}
+    if skill:
+        sql += " AND :skill = ANY(skills)"
+        params["skill"] = skill.lower()
+    if region:
+        sql += " AND :region = ANY(regions)"
+        params["region"] = region.lower()
+    if active_only:
+        sql += " AND active"
+    return [engineer_row(r) for r in conn.execute(text(sql + " ORDER BY username"), params)]
+
+
+def engineer(conn: Connection, username: str) -> Engineer | None:
+    row = conn.execute(text("SELECT * FROM engineers WHERE username = :u"), {"u": username}).first()
+    return None if row is None else _engineer(row)
+
+
+def candidates(conn: Connection, skills: frozenset[str], expert: bool = False) -> list[Engineer]:
+    """Active engineers with any of `skills` (all when none is required)."""
+    sql = "SELECT * FROM engineers WHERE active"
+    if skills:
+        sql += " AND skills && :skills"
+    if expert:
+        sql += " AND expert"
+    return [_engineer(r) for r in conn.execute(text(sql), {"skills": sorted(skills)})]
+
+
+def load_changed(conn: Connection, username: str, delta: int, now: datetime) -> None:
+    conn.execute(text("UPDATE engineers SET open_cases = greatest(open_cases + :d, 0), "
+                      "idle_since = CASE WHEN :d > 0 THEN :now ELSE idle_since END WHERE username = :u"),
+                 {"d": delta, "u": username, "now": now})
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+def follow_case(conn: Connection, case: DispatchCase) -> bool:
+    result = conn.execute(text(
+        "INSERT INTO dispatch_cases (case_id, case_number, organisation_id, tier, status, skill, region, title, "
+        "opened_at, staffing_required) VALUES (:case_id, :case_number, :organisation_id, :tier, :status, :skill, "
+        ":region, :title, :opened_at, :staffing_required) ON CONFLICT DO NOTHING"),
+        {**case.__dict__, "tier": case.tier.value, "status": case.status.value})
+    return result.rowcount == 1
+
+
+def case(conn: Connection, case_id: UUID, lock: bool = False) -> DispatchCase | None:
+    row = conn.execute(text("SELECT * FROM dispatch_cases WHERE case_id = :id" + (" FOR UPDATE" if lock else "")),
+                       {"id": case_id}).mappings().first()
+    if row is None:
+        return None
+    values = {k: v for k, v in row.items() if k != "updated_at"}
+    return DispatchCase(**{**values, "tier": Tier(row["tier"]), "status": CaseStatus(row["status"])})
+
+
+def update_case(conn: Connection, case_id: UUID, **changes: Any) -> None:
+    if not changes:
+        return
+    sets = ", ".join(f"{name} = :{name}" for name in changes)
+    conn.execute(text(f"UPDATE dispatch_cases SET {sets}, updated_at = now() WHERE case_id = :id"),
+                 {**{k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()}, "id": case_id})
+
+
+# --- assignments ------------------------------------------------------------------------------------
+
+def _assignment(row: Any) -> Assignment:
+    return Assignment(row.id, row.case_id, row.engineer, row.kind, row.assigned_by, row.reasons, row.assigned_at,
+                      row.acknowledged_at, row.ended_at, row.chase_anchor, frozenset(row.fired), row.next_mark,
+                      row.next_due_at)
+
+
+def current_assignment(conn: Connection, case_id: UUID) -> Assignment | None:
+    row = conn.execute(text("SELECT * FROM assignments WHERE case_id = :id AND ended_at IS NULL "
+                            "ORDER BY id DESC LIMIT 1 FOR UPDATE"), {"id": case_id}).first()
+    return None if row is None else _assignment(row)
+
+
+def assignments_of(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(text(
+        "SELECT id, engineer, kind, assigned_by, reasons, assigned_at, acknowledged_at, ended_at, ended_because "
+        "FROM assignments WHERE case_id = :id ORDER BY id"), {"id": case_id}).mappings()]
+
+
+def add_assignment(conn: Connection, case_id: UUID, engineer: str, kind: str, by: str, reasons: Iterable[str],
+                   at: datetime, anchor: datetime, fired: frozenset[str], next_mark: tuple[str, datetime] | None,
+                   acknowledged: bool = False) -> int:
+    mark, due = next_mark if next_mark and not acknowledged else (None, None)
+    return conn.execute(text(
+        "INSERT INTO assignments (case_id, engineer, kind, assigned_by, reasons, assigned_at, acknowledged_at, "
+        "chase_anchor, fired, next_mark, next_due_at) VALUES (:case_id, :engineer, :kind, :by, :reasons, :at, "
+        ":ack, :anchor, :fired, :mark, :due) RETURNING id"),
+        {"case_id": case_id, "engineer": engineer, "kind": kind, "by": by, "reasons": json.dumps(list(reasons)),
+         "at": at, "ack": at if acknowledged else None, "anchor": anchor, "fired": sorted(fired), "mark": mark,
+         "due": due}).scalar_one()
+
+
+def end_assignment(conn: Connection, assignment_id: int, at: datetime, because: str) -> None:
+    conn.execute(text("UPDATE assignments SET ended_at = :at, ended_because = :why, next_mark = NULL, "
+                      "next_due_at = NULL WHERE id = :id AND ended_at IS NULL"),
+                 {"at": at, "why": because, "id": assignment_id})
+
+
+def acknowledge(conn: Connection, assignment_id: int, at: datetime) -> None:
+    conn.execute(text("UPDATE assignments SET acknowledged_at = coalesce(acknowledged_at, :at), next_mark = NULL, "
+                      "next_due_at = NULL WHERE id = :id"), {"at": at, "id": assignment_id})
+
+
+def set_chase(conn: Connection, assignment_id: int, fired: frozenset[str],
+              upcoming: tuple[str, datetime] | None) -> None:
+    mark, due = upcoming if upcoming else (None, None)
+    conn.execute(text("UPDATE assignments SET fired = :fired, next_mark = :mark, next_due_at = :due WHERE id = :id"),
+                 {"fired": sorted(fired), "mark": mark, "due": due, "id": assignment_id})
+
+
+def claim_due(conn: Connection, now: datetime, limit: int) -> list[Assignment]:
+    """Due chase marks, locked for this transaction; other replicas skip them (exactly once)."""
+    return [_assignment(r) for r in conn.execute(text(
+        "SELECT * FROM assignments WHERE next_due_at <= :now AND ended_at IS NULL ORDER BY next_due_at "
+        "LIMIT :limit FOR UPDATE SKIP LOCKED"), {"now": now, "limit": limit})]
+
+
+# --- activities and visits ---------------------------------------------------------------------------
+
+def log_activity(conn: Connection, activity_id: UUID, case_id: UUID, engineer: str, kind: str, summary: str,
+                 happened_at: datetime) -> bool:
+    result = conn.execute(text(
+        "INSERT INTO activities (id, case_id, engineer, kind, summary, happened_at) VALUES (:id, :case_id, "
+        ":engineer, :kind, :summary, :at) ON CONFLICT DO NOTHING"),
+        {"id": activity_id, "case_id": case_id, "engineer": engineer, "kind": kind, "summary": summary,
+         "at": happened_at})
+    return result.rowcount == 1
+
+
+def activities_of(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(text(
+        "SELECT id, engineer, kind, summary, happened_at, logged_at FROM activities WHERE case_id = :id "
+        "ORDER BY happened_at, logged_at"), {"id": case_id}).mappings()]
+
+
+def add_visit(conn: Connection, visit_id: UUID, case_id: UUID, at: datetime) -> None:
+    conn.execute(text("INSERT INTO visits (id, case_id, state, history) VALUES (:id, :case_id, 'required', :h)"),
+                 {"id": visit_id, "case_id": case_id, "h": json.dumps([["required", at.isoformat(), None]])})
+
+
+def visit(conn: Connection, visit_id: UUID, lock: bool = False) -> dict[str, Any] | None:
+    row = conn.execute(text("SELECT * FROM visits WHERE id = :id" + (" FOR UPDATE" if lock else "")),
+                       {"id": visit_id}).mappings().first()
+    return None if row is None else dict(row)
+
+
+def update_visit(conn: Connection, visit_id: UUID, state: str, at: datetime, by: str, **changes: Any) -> None:
+    extra = "".join(f", {name} = :{name}" for name in changes)
+    conn.execute(text(f"UPDATE visits SET state = :state, history = history || :entry, updated_at = now(){extra} "
+                      "WHERE id = :id"),
+                 {"state": state, "entry": json.dumps([[state, at.isoformat(), by]]), "id": visit_id,
+                  **{k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in changes.items()}})
+
+
+def visits_of(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(text(
+        "SELECT id, state, engineers, eta, history, sign_off, created_at FROM visits WHERE case_id = :id "
+        "ORDER BY created_at"), {"id": case_id}).mappings()]

@@ -1,0 +1,104 @@
+"""Quiet hours: when a notice may go out.
+
+Pure. A P1 notice (escalations of a P1 case included) goes at once, day or night; any other notice
+raised outside business hours is held until the next business opening. Business hours are weekly
+intervals in a time zone, minus holidays, plus make-up working days (weekend days declared working
+days, 调休). Instants are exact to the second and returned in UTC; local bounds are turned into
+instants day by day with the zone's rules, so a DST change between now and the opening is right.
+
+Dispatch does not share the SLA engine's calendars (services own their code and data): this is the
+small part of them that quiet hours need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence, Set
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[time, time]  # [start, end) local; an end of 00:00 means midnight at the end of the day
+WeeklyHours = Mapping[int, Sequence[Interval]]  # 0 = Monday ... 6 = Sunday
+MAX_DAYS = 3 * 366  # no business time in three years is a misconfiguration, not a long weekend
+URGENT_TIERS = frozenset({"P1"})
+
+
+class NoBusinessHours(ValueError):
+    pass
+
+
+def deliver_at(now: datetime, tier: str | None, *, weekly: WeeklyHours, zone: str,
+               holidays: Set[date] = frozenset(), makeup_days: Set[date] = frozenset(),
+               makeup_hours: Sequence[Interval] | None = None) -> datetime:
+    """When a notice about a case of `tier`, raised at `now`, is to be delivered (UTC): `now` for P1
+    or inside business hours, else the next opening."""
+    now = _utc(now)
+    if tier is not None and str(tier) in URGENT_TIERS:
+        return now
+    return next_opening(now, weekly=weekly, zone=zone, holidays=holidays, makeup_days=makeup_days,
+                        makeup_hours=makeup_hours)
+
+
+def next_opening(instant: datetime, *, weekly: WeeklyHours, zone: str, holidays: Set[date] = frozenset(),
+                 makeup_days: Set[date] = frozenset(), makeup_hours: Sequence[Interval] | None = None) -> datetime:
+    """`instant` itself (UTC) if it is in business hours, else the start of the next business interval."""
+    instant, tz = _utc(instant), ZoneInfo(zone)
+    check_weekly(weekly)
+    day = instant.astimezone(tz).date() - timedelta(days=1)  # a DST fold can start a local day early
+    for _ in range(MAX_DAYS):
+        for start, end in intervals_on(day, weekly=weekly, zone=tz, holidays=holidays, makeup_days=makeup_days,
+                                       makeup_hours=makeup_hours):
+            if end > instant:
+                return max(start, instant)
+        day += timedelta(days=1)
+    raise NoBusinessHours(f"no business hours within {MAX_DAYS} days of {instant.isoformat()} in {zone}")
+
+
+def intervals_on(day: date, *, weekly: WeeklyHours, zone: ZoneInfo, holidays: Set[date] = frozenset(),
+                 makeup_days: Set[date] = frozenset(),
+                 makeup_hours: Sequence[Interval] | None = None) -> list[tuple[datetime, datetime]]:
+    """The business intervals of local `day` as UTC instants, in order (none on a holiday)."""
+    if day in holidays:
+        return []
+    if day in makeup_days:
+        local = usual_hours(weekly) if makeup_hours is None else makeup_hours
+    else:
+        local = weekly.get(day.weekday(), ())
+    result = []
+    for start, end in sorted(local):
+        a = _on(day, start, zone)
+        b = _on(day + timedelta(days=1), end, zone) if end == time(0) else _on(day, end, zone)
+        if b > a:  # a DST gap can swallow a short interval: it then has no time in it
+            result.append((a, b))
+    return result
+
+
+def usual_hours(weekly: WeeklyHours) -> Sequence[Interval]:
+    """The hours a make-up working day works: those of the first weekday that has any (Monday's)."""
+    return next((weekly[d] for d in range(7) if weekly.get(d)), ())
+
+
+def check_weekly(weekly: WeeklyHours) -> None:
+    """Refuse weekly hours that cannot be meant: a weekday outside 0-6, an interval ending before it
+    starts, or no business time in the week at all."""
+    if not any(weekly.values()):
+        raise NoBusinessHours("weekly business hours are empty")
+    for weekday, intervals in weekly.items():
+        if weekday not in range(7):
+            raise ValueError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
+        for start, end in intervals:
+            if start.tzinfo is not None or end.tzinfo is not None:
+                raise ValueError("business hours are local times without a zone")
+            if end != time(0) and end <= start:
+                raise ValueError(f"interval {start}-{end} of weekday {weekday} ends before it starts")
+
+
+def _on(day: date, at: time, zone: ZoneInfo) -> datetime:
+    # Local time -> UTC per day: the offset of that day, not of today (DST). A local time in a DST
+    # gap takes the offset before the change, as zoneinfo's fold=0 does.
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("instants must carry a time zone")
+    return instant.astimezone(UTC)

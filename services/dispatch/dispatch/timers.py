@@ -1,0 +1,78 @@
+"""Dispatch's background work in every replica: firing due chase marks (reminders, reassignments)
+and sending due notifications. Both claim rows with `FOR UPDATE SKIP LOCKED`, so several replicas
+never fire or send the same row twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import eventlet
+from nameko.extensions import DependencyProvider
+
+from servicekit.service import Database
+from servicekit.timesource import TimeSource, time_source
+
+from . import handlers
+from .notifications import outbox
+from .notifications.channels import channels_from
+from .settings import DispatchSettings
+
+log = logging.getLogger(__name__)
+
+
+class Clockwork:
+    def __init__(self, settings: DispatchSettings) -> None:
+        self.settings = settings
+        self.time: TimeSource = time_source(settings.time_offset_file)
+
+    def now(self) -> datetime:
+        return self.time.now()
+
+
+class DispatchLoops(DependencyProvider):
+    def setup(self) -> None:
+        self.settings = DispatchSettings()
+        self.clockwork = Clockwork(self.settings)
+        self.channels = channels_from(self.settings)
+        self.running = False
+
+    def _database(self):
+        return next(d for d in self.container.dependencies if isinstance(d, Database)).unit_of_work
+
+    def start(self) -> None:
+        self.running = True
+        self.container.spawn_managed_thread(self._chase_forever, identifier="dispatch_chase")
+        self.container.spawn_managed_thread(self._notify_forever, identifier="dispatch_notifications")
+
+    def stop(self) -> None:
+        self.running = False
+
+    def kill(self) -> None:
+        self.running = False
+
+    def get_dependency(self, worker_ctx) -> Clockwork:
+        return self.clockwork
+
+    def _forever(self, work, batch: int, what: str) -> None:
+        """Run `work` (which returns how many rows it claimed) again at once while it finds a full
+        batch, else after the poll interval."""
+        db = self._database()
+        while self.running:
+            try:
+                with db.transaction(correlation_id=f"dispatch-{what}") as tx:
+                    claimed = work(tx, self.clockwork.now(), batch)
+                eventlet.sleep(0 if claimed >= batch else self.settings.chase_poll_interval_s)
+            except Exception:  # an outage must not end the loop: retry after a pause
+                log.exception("%s failed; retrying", what)
+                eventlet.sleep(1.0)
+
+    def _chase_forever(self) -> None:
+        self._forever(handlers.fire_chase, self.settings.chase_batch_size, "chase")
+
+    def _notify_forever(self) -> None:
+        def send(tx, now, batch) -> int:
+            delivered = outbox.deliver_due(tx.connection, now, self.channels, self.settings, batch)
+            tx.emit_many(delivered)
+            return len(delivered)  # retried ones are not counted: they wait for their backoff anyway
+        self._forever(send, self.settings.notify_batch_size, "notifications")

@@ -1,0 +1,88 @@
+"""Choosing an engineer, and the acknowledgement chase; instants are Shanghai time on Monday
+23 November 2026 unless said otherwise."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from contracts.cases import Tier
+from dispatch.domain import chase
+from dispatch.domain.assignment import Choice, Need, NoOne, choose
+from dispatch.domain.engineers import Engineer
+from dispatch.domain.visits import VisitState, allowed, why_not
+
+SH = ZoneInfo("Asia/Shanghai")
+DAY = ((time(9), time(18)),)
+WEEKDAYS = {d: DAY for d in range(5)}
+
+
+def at(h: int, m: int = 0, day: int = 23) -> datetime:
+    return datetime(2026, 11, day, h, m, tzinfo=SH)
+
+
+def eng(name: str, skills=("avaya",), regions=("north",), load: int = 0, idle: datetime | None = None,
+        shifts=WEEKDAYS, on_call=(), expert: bool = False) -> Engineer:
+    return Engineer(name, name.title(), f"{name}@example.com", "+86 10 5555 0000", skills=frozenset(skills),
+                    regions=frozenset(regions), shifts=shifts, on_call=on_call, open_cases=load,
+                    idle_since=idle or at(8), expert=expert)
+
+
+def need(tier: Tier = Tier.P2, skills=("avaya",), region: str | None = "north", hours: bool = True) -> Need:
+    return Need(tier, frozenset(skills), region, hours)
+
+
+def test_skill_and_region_first_then_least_loaded_then_longest_idle() -> None:
+    team = [eng("wang", load=2), eng("zhao", load=1, idle=at(9)), eng("li", load=1, idle=at(7)),
+            eng("chen", skills=("cisco",)), eng("sun", regions=("south",))]
+    choice = choose(team, need(), at(10))
+    assert isinstance(choice, Choice)
+    # chen lacks the skill, sun the region; zhao and li have 1 case each; li has been idle since 07:00.
+    assert choice.engineer.username == "li"
+    assert choice.reasons == ("has skill avaya", "covers region north", "on shift now", "least loaded: 1 open case(s)",
+                              "idle longer than zhao")
+
+
+def test_nobody_on_shift_means_nobody_unless_on_call() -> None:
+    team = [eng("wang")]
+    assert isinstance(choose(team, need(), at(20)), NoOne)  # 20:00 is after the shift
+    rota = eng("zhao", on_call=((at(18), at(9, day=24)),))
+    assert choose([*team, rota], need(), at(20)).engineer.username == "zhao"
+
+
+def test_a_p1_outside_business_hours_goes_to_the_on_call_engineer_only() -> None:
+    # Saturday 28 Nov: wang works a weekend shift but is not on call; zhao is on the rota.
+    weekend = eng("wang", shifts={5: DAY})
+    rota = eng("zhao", on_call=((at(0, day=28), at(0, day=30)),), load=5)
+    choice = choose([weekend, rota], need(Tier.P1, hours=False), at(11, day=28))
+    assert choice.engineer.username == "zhao" and "on call (P1 outside business hours)" in choice.reasons
+
+
+def test_no_local_engineer_falls_back_to_the_nearest_available_and_says_so() -> None:
+    choice = choose([eng("sun", regions=("south",))], need(region="north"), at(10))
+    assert choice.engineer.username == "sun"
+    assert "nobody available covers region north: nearest available" in choice.reasons
+
+
+def test_the_replaced_engineer_is_never_chosen_again_in_a_row() -> None:
+    team = [eng("wang"), eng("zhao", load=3)]
+    choice = choose(team, need(), at(10), exclude=frozenset({"wang"}))
+    assert choice.engineer.username == "zhao" and choice.reasons[-1] == "not wang (just replaced)"
+    assert isinstance(choose([eng("wang")], need(), at(10), exclude=frozenset({"wang"})), NoOne)
+
+
+def test_the_chase_reminds_at_30_and_45_and_reassigns_at_the_deadline() -> None:
+    # P2: acknowledge within 30 min; reassign at 30 (before that minute's reminder), remind at 45.
+    assert chase.marks(Tier.P2) == [("reassign", 30), ("remind:30", 30), ("remind:45", 45)]
+    # P3: within 60 min; the desk's process reassigns at 45 when the deadline is 60.
+    assert chase.marks(Tier.P3) == [("remind:30", 30), ("reassign", 45), ("remind:45", 45)]
+    assert chase.next_mark(Tier.P2, at(10), frozenset()) == ("reassign", at(10, 30))
+    assert chase.next_mark(Tier.P2, at(10), frozenset({"reassign", "remind:30"})) == ("remind:45", at(10, 45))
+    assert chase.next_mark(Tier.P2, at(10), frozenset({"reassign", "remind:30", "remind:45"})) is None
+    assert chase.acknowledge_by(Tier.P4, at(10)) == at(11)
+
+
+def test_a_visit_ends_only_after_the_customers_sign_off() -> None:
+    assert allowed(VisitState.ARRIVED, VisitState.WORK_DONE)
+    assert not allowed(VisitState.WORK_DONE, VisitState.LEFT)
+    assert why_not(VisitState.WORK_DONE, VisitState.LEFT).startswith("a visit ends only after the customer")
