@@ -67,7 +67,7 @@ class SmsReceiver:
         return f"http://127.0.0.1:{self.server.server_port}/sms"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chain(infra: Infra, tmp_path_factory) -> Iterator[dict]:
     logs = tmp_path_factory.mktemp("dispatch-chain")
     offset = logs / "time-offset"
@@ -78,9 +78,12 @@ def chain(infra: Infra, tmp_path_factory) -> Iterator[dict]:
     engine = create_engine(gateway_url)
     org = store.ensure_organisation(engine, "Chain Org")
     hashed = hash_password(PASSWORD)
-    for username, role, organisation in [("customer.c", "customer", org), ("agent.c", "agent", None),
-                                         ("engineer.wang", "engineer", None), ("engineer.zhao", "engineer", None)]:
-        store.upsert_user(engine, username, hashed, role, organisation, None)
+    # Both engineers may see the north's cases (intake's visibility rule); dispatch's own profiles
+    # say where each works.
+    for username, role, organisation, region in [
+            ("customer.c", "customer", org, None), ("agent.c", "agent", None, None),
+            ("engineer.wang", "engineer", None, "north"), ("engineer.zhao", "engineer", None, "north")]:
+        store.upsert_user(engine, username, hashed, role, organisation, region)
     jwt = secrets.token_urlsafe(48)
     common = {"SD_AMQP_URI": infra.isolated_amqp_uri("dispatch-chain"), "SD_TIME_OFFSET_FILE": str(offset)}
     dispatch_env = {**common, "SD_DATABASE_URL": infra.database("sd_chain_dispatch", versions_dir("dispatch")),

@@ -21,6 +21,15 @@ def at(h: int, m: int = 0, s: int = 0) -> datetime:
     return datetime(2026, 11, 23, h, m, s, tzinfo=SH)
 
 
+def profiles(api, **overrides) -> None:
+    for username, name, region, phone in [("engineer.wang", "Wang Fang", "north", "+86 10 5555 0301"),
+                                          ("engineer.zhao", "Zhao Lei", "south", "+86 21 5555 0302")]:
+        saved = api.put("agent.c", f"/engineers/{username}", {
+            "name": name, "email": f"{username}@example.com", "phone": phone, "language": "en",
+            "skills": ["Avaya"], "regions": [region], "shifts": OFFICE, **overrides.get(username, {})})
+        assert saved.status_code == 200, saved.text
+
+
 def test_an_ignored_p2_is_chased_reassigned_and_answered(chain) -> None:
     api, mailbox, sms = chain["api"], chain["mailbox"], chain["sms"]
 
@@ -28,12 +37,7 @@ def test_an_ignored_p2_is_chased_reassigned_and_answered(chain) -> None:
         set_offset(chain["offset"], (instant - datetime.now(SH)).total_seconds())
 
     set_now(at(9, 55))
-    for username, name, region, phone in [("engineer.wang", "Wang Fang", "north", "+86 10 5555 0301"),
-                                          ("engineer.zhao", "Zhao Lei", "south", "+86 21 5555 0302")]:
-        saved = api.put("agent.c", f"/engineers/{username}", {
-            "name": name, "email": f"{username}@example.com", "phone": phone, "language": "en",
-            "skills": ["Avaya"], "regions": [region], "shifts": OFFICE})
-        assert saved.status_code == 200, saved.text
+    profiles(api)
 
     set_now(at(10))
     case = api.open_case("customer.c", "C", vendor="Avaya", region="north", impact={"key_users_affected": True})
