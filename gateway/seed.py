@@ -80,11 +80,12 @@ def seed_engineers(client: Client) -> int:
     rota = [{"start": (start + timedelta(days=d)).isoformat(), "end": (start + timedelta(days=d + 1)).isoformat()}
             for d in range(30)]
     profiles = {
-        "engineer.wang": {"name": "Wang Fang", "email": "engineer.wang@servicedesk.local", "phone": "+86 10 5555 0301",
-                          "skills": ["avaya", "pbx"], "regions": ["north"], "shifts": office, "on_call": rota[0::2]},
-        "engineer.zhao": {"name": "Zhao Lei", "email": "engineer.zhao@servicedesk.local", "phone": "+86 21 5555 0302",
-                          "skills": ["cisco", "avaya"], "regions": ["south"], "expert": True, "shifts": office,
-                          "on_call": rota[1::2]},
+        "engineer.wang": {"name": "Wang Fang", "email": "engineer.wang@servicedesk.example.com",
+                          "phone": "+86 10 5555 0301", "skills": ["avaya", "pbx"], "regions": ["north"],
+                          "shifts": office, "on_call": rota[0::2]},
+        "engineer.zhao": {"name": "Zhao Lei", "email": "engineer.zhao@servicedesk.example.com",
+                          "phone": "+86 21 5555 0302", "skills": ["cisco", "avaya"], "regions": ["south"],
+                          "expert": True, "shifts": office, "on_call": rota[1::2]},
     }
     for username, profile in profiles.items():
         client.put("agent.li", f"/engineers/{username}", profile)

@@ -38,9 +38,10 @@ class Mailbox:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
-    def to(self, address: str) -> list[EmailMessage]:
+    def to(self, address: str, about: str = "") -> list[EmailMessage]:
+        """Messages to `address` whose subject mentions `about` (a case number), oldest first."""
         with self._lock:
-            return [m for m in self.messages if address in m["To"]]
+            return [m for m in self.messages if address in m["To"] and about in m["Subject"]]
 
 
 class SmsReceiver:

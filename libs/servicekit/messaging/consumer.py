@@ -200,8 +200,10 @@ class EventConsumer(Consumer):
         self.queue_consumer.ack_message(message)
 
 
-def event_consumer(*event_types: str) -> Callable:
-    """Decorate `handler(self, tx, event)`; it runs once per event, inside `tx`, with the inbox claim."""
+def event_consumer(*event_types: str, whole_batch: bool = False) -> Callable:
+    """Decorate `handler(self, tx, event)`; it runs once per event, inside `tx`, with the inbox claim.
+    With `whole_batch`, `handler(self, tx, events)` runs once per batch with its new events (a
+    failure still isolates each event: they are handled again alone, as batches of one)."""
     if not event_types:
         raise ValueError("an event consumer handles at least one event type")
 
@@ -211,16 +213,23 @@ def event_consumer(*event_types: str) -> Callable:
         def run(service, tx: Tx, events: list[Event]) -> list[Outcome]:
             claimed = tx.claim(consumer, events)
             outcomes = []
+            fresh = []
             for event in events:
                 if event.event_id not in claimed:
                     outcomes.append(Outcome.DUPLICATE)
                     continue
                 claimed.discard(event.event_id)  # the same event twice in one batch: the second is a duplicate
+                if whole_batch:
+                    fresh.append(event)
+                    outcomes.append(Outcome.PROCESSED)
+                    continue
                 tx.correlation_id = event.correlation_id
                 with log_context(event_type=event.event_type, correlation_id=event.correlation_id,
                                  case_id=event.case_id):
                     handler(service, tx, event)
                 outcomes.append(Outcome.PROCESSED)
+            if fresh:  # `whole_batch`: one call with every new event, for handlers that work in bulk
+                handler(service, tx, fresh)
             return outcomes
 
         @functools.wraps(handler)

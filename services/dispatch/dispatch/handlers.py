@@ -5,6 +5,7 @@ outbox) commit together."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -29,12 +30,16 @@ from servicekit.problems import Refused
 from . import notices
 from .adapters import repository as repo
 from .adapters.repository import DispatchCase
+from .adapters.roster import Roster
 from .domain import chase
 from .domain.assignment import Choice, Need, choose
 from .domain.business_hours import business_time
+from .domain.engineers import Engineer
 from .domain.visits import MIN_STAFFING, VisitState, allowed, why_not
+from .notifications import outbox
 
 log = logging.getLogger(__name__)
+ROSTER = Roster()  # engineers' profiles, cached per process
 DESK = "dispatch"  # who acts when the system decides (automatic assignment, reassignment)
 OPEN_STATUSES = {CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CUSTOMER,
                  CaseStatus.AWAITING_REPRODUCTION, CaseStatus.REOPENED}
@@ -54,16 +59,51 @@ def _correlation(tx: Tx, case_id: UUID) -> str:
 
 # --- following cases --------------------------------------------------------------------------------
 
-def follow(tx: Tx, event: CaseOpened, now: datetime) -> None:
+def _followed(event: CaseOpened) -> DispatchCase:
     skills = "|".join(sorted({s.lower() for s in (event.vendor, event.system_id) if s}))
-    case = DispatchCase(event.case_id, event.case_number, event.organisation_id, event.tier, CaseStatus.NEW, skills,
+    return DispatchCase(event.case_id, event.case_number, event.organisation_id, event.tier, CaseStatus.NEW, skills,
                         event.region.lower() if event.region else None, event.title, event.occurred_at,
                         staffing_required=MIN_STAFFING[event.tier])
-    if not repo.follow_case(tx.connection, case):
+
+
+def follow(tx: Tx, events: list[CaseOpened], now: datetime) -> None:
+    """Cases opened: follow them and assign each the best available engineer, in bulk (one roster
+    read, one decision at a time against loads kept current in memory, one write of each kind)."""
+    cases = [_followed(e) for e in events]
+    new = repo.follow_cases(tx.connection, cases)
+    cases = [c for c in cases if c.case_id in new]
+    if not cases:
         return
-    if event.tier is Tier.P1:  # a catastrophic case notifies the project manager at once
-        notices.to_role(tx, "project-manager", "p1_opened", case, {}, now, dedup=f"p1:{case.case_id}")
-    assign_best(tx, case, now, AssignmentKind.AUTOMATIC)
+    repo.lock_assignments(tx.connection)
+    skills = frozenset().union(*(c.skills for c in cases))
+    roster = {e.username: e for e in ROSTER.candidates(tx.connection, skills if all(c.skills for c in cases)
+                                                       else frozenset())}
+    business = business_time(now)
+    rows, notes, announced = [], [], []
+    for case in cases:
+        if case.tier is Tier.P1:  # a catastrophic case notifies the project manager at once
+            notices.to_role(tx, "project-manager", "p1_opened", case, {}, now, dedup=f"p1:{case.case_id}")
+        choice = choose(roster.values(), Need(case.tier, case.skills, case.region, business), now)
+        if not isinstance(choice, Choice):
+            tx.emit(EngineerUnassigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id),
+                                       occurred_at=now, reasons=list(choice.reasons)))
+            notices.to_role(tx, "dispatcher", "unassigned", case, {"reasons": "; ".join(choice.reasons)}, now,
+                            dedup=f"unassigned:{case.case_id}:{now.isoformat()}")
+            continue
+        engineer = choice.engineer
+        roster[engineer.username] = replace(engineer, open_cases=engineer.open_cases + 1, idle_since=now)
+        mark, due = chase.next_mark(case.tier, now, frozenset()) or (None, None)
+        rows.append({"case_id": case.case_id, "engineer": engineer.username, "kind": AssignmentKind.AUTOMATIC.value,
+                     "by": DESK, "reasons": list(choice.reasons), "mark": mark, "due": due})
+        ack_by = chase.acknowledge_by(case.tier, now)
+        announced.append(EngineerAssigned(case_id=case.case_id, correlation_id=f"dispatch:{case.case_id}",
+                                          occurred_at=now, engineer=engineer.username, kind=AssignmentKind.AUTOMATIC,
+                                          assigned_by=DESK, reasons=list(choice.reasons), acknowledge_by=ack_by))
+        notes += notices.for_engineer(engineer, "assigned", case, {"acknowledge_by": ack_by}, now,
+                                      dedup=f"assigned:{case.case_id}:{now.isoformat()}")
+    repo.record_first_assignments(tx.connection, rows, now)
+    tx.emit_many(announced)
+    outbox.queue_many(tx.connection, notes)
 
 
 def status_changed(tx: Tx, case_id: UUID, before: CaseStatus, after: CaseStatus, now: datetime,
@@ -96,20 +136,22 @@ def tier_changed(tx: Tx, case_id: UUID, tier: Tier) -> None:
 def assign_best(tx: Tx, case: DispatchCase, now: datetime, kind: AssignmentKind,
                 exclude: frozenset[str] = frozenset(), expert: bool = False, by: str = DESK) -> Choice | None:
     """Assign the best available engineer (or tell the dispatcher nobody is available)."""
+    repo.lock_assignments(tx.connection)
     need = Need(case.tier, case.skills, case.region, business_time(now), expert)
-    choice = choose(repo.candidates(tx.connection, case.skills, expert), need, now, exclude)
+    choice = choose(ROSTER.candidates(tx.connection, case.skills, expert), need, now, exclude)
     if not isinstance(choice, Choice):
         tx.emit(EngineerUnassigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id),
                                    occurred_at=now, reasons=list(choice.reasons)))
         notices.to_role(tx, "dispatcher", "unassigned", case, {"reasons": "; ".join(choice.reasons)}, now,
                         dedup=f"unassigned:{case.case_id}:{now.isoformat()}")
         return None
-    _assign(tx, case, choice.engineer.username, kind, by, choice.reasons, now)
+    _assign(tx, case, choice.engineer.username, kind, by, choice.reasons, now, profile=choice.engineer)
     return choice
 
 
 def _assign(tx: Tx, case: DispatchCase, engineer: str, kind: AssignmentKind, by: str, reasons, now: datetime,
-            acknowledged: bool = False) -> None:
+            acknowledged: bool = False, profile: Engineer | None = None) -> None:
+    repo.lock_assignments(tx.connection)
     previous = repo.current_assignment(tx.connection, case.case_id)
     anchor, fired = now, frozenset()
     if previous is not None:
@@ -129,7 +171,7 @@ def _assign(tx: Tx, case: DispatchCase, engineer: str, kind: AssignmentKind, by:
                              assigned_by=by, reasons=list(reasons), acknowledge_by=ack_by))
     if not acknowledged:
         notice = "urgent_assigned" if kind is AssignmentKind.REASSIGNED else "assigned"
-        notices.to_engineer(tx, engineer, notice, case, {"acknowledge_by": ack_by}, now,
+        notices.to_engineer(tx, profile or engineer, notice, case, {"acknowledge_by": ack_by}, now,
                             dedup=f"{notice}:{assignment_id}")
 
 

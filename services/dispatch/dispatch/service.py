@@ -36,9 +36,9 @@ class DispatchService(PlatformService):
     loops = DispatchLoops()
 
     # --- what it hears ------------------------------------------------------------------------------
-    @event_consumer("case.opened")
-    def follow_case(self, tx: Tx, event: CaseOpened) -> None:
-        handlers.follow(tx, event, self.loops.now())
+    @event_consumer("case.opened", whole_batch=True)
+    def follow_case(self, tx: Tx, events: list[CaseOpened]) -> None:
+        handlers.follow(tx, events, self.loops.now())
 
     @event_consumer("case.status_changed")
     def on_status_changed(self, tx: Tx, event: CaseStatusChanged) -> None:

@@ -19,7 +19,7 @@ def _default_contacts() -> dict[str, Contact]:
              "response-centre-manager": "Response centre manager (L1)", "technical-manager": "Technical manager (L2)",
              "technical-centre-manager": "Technical centre manager (L3)",
              "integration-manager": "Integration manager (L4)", "general-manager": "General manager (L5)"}
-    return {role: Contact(name=name, email=f"{role}@servicedesk.local") for role, name in roles.items()}
+    return {role: Contact(name=name, email=f"{role}@servicedesk.example.com") for role, name in roles.items()}
 
 
 class DispatchSettings(NotificationSettings):

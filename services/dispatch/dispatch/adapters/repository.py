@@ -108,14 +108,20 @@ def engineer(conn: Connection, username: str) -> Engineer | None:
     return None if row is None else _engineer(row)
 
 
-def candidates(conn: Connection, skills: frozenset[str], expert: bool = False) -> list[Engineer]:
-    """Active engineers with any of `skills` (all when none is required)."""
-    sql = "SELECT * FROM engineers WHERE active"
-    if skills:
-        sql += " AND skills && :skills"
-    if expert:
-        sql += " AND expert"
-    return [_engineer(r) for r in conn.execute(text(sql), {"skills": sorted(skills)})]
+ASSIGNMENT_LOCK = 0xD15_7A7C4  # one assignment decision at a time, across workers and replicas
+
+
+def lock_assignments(conn: Connection) -> None:
+    """Assignments read every candidate's load and change one: two deciding at once could both pick
+    the same "least loaded" engineer, and would deadlock on engineers' rows taken in different
+    orders. Held to the end of the transaction (re-entrant within it)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ASSIGNMENT_LOCK})
+
+
+def engineers_by_name(conn: Connection, usernames: list[str]) -> list[tuple[datetime, Engineer]]:
+    """Profiles with the `updated_at` they were read at."""
+    rows = conn.execute(text("SELECT * FROM engineers WHERE username = ANY(:u)"), {"u": usernames})
+    return [(row.updated_at, _engineer(row)) for row in rows]
 
 
 def load_changed(conn: Connection, username: str, delta: int, now: datetime) -> None:
@@ -133,6 +139,50 @@ def follow_case(conn: Connection, case: DispatchCase) -> bool:
         ":region, :title, :opened_at, :staffing_required) ON CONFLICT DO NOTHING"),
         {**case.__dict__, "tier": case.tier.value, "status": case.status.value})
     return result.rowcount == 1
+
+
+def follow_cases(conn: Connection, cases: list[DispatchCase]) -> set[UUID]:
+    """Follow many cases in one statement; returns the ids that were new."""
+    if not cases:
+        return set()
+    columns = ("case_id", "case_number", "organisation_id", "tier", "status", "skill", "region", "title",
+               "opened_at", "staffing_required")
+    rows = [{**case.__dict__, "tier": case.tier.value, "status": case.status.value} for case in cases]
+    result = insert_rows(conn, "dispatch_cases", columns, [[row[c] for c in columns] for row in rows],
+                         "ON CONFLICT DO NOTHING RETURNING case_id")
+    return {UUID(str(row[0])) for row in result}
+
+
+def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[list[Any]], tail: str = ""):
+    """One multi-row INSERT in driver SQL: no statement compilation per batch (that cost more than
+    the database's work for a batch of assignments)."""
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params = tuple(str(v) if isinstance(v, UUID) else v for row in rows for v in row)
+    return conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
+                                f"{tail}", params)
+
+
+def record_first_assignments(conn: Connection, rows: list[dict], now: datetime) -> None:
+    """Bulk: assignments of just-followed cases (`case_id, engineer, kind, by, reasons, anchor,
+    mark, due`), their engineers' loads, and the cases' engineer."""
+    if not rows:
+        return
+    insert_rows(conn, "assignments", ("case_id", "engineer", "kind", "assigned_by", "reasons", "assigned_at",
+                                      "chase_anchor", "next_mark", "next_due_at"),
+                [[r["case_id"], r["engineer"], r["kind"], r["by"], json.dumps(r["reasons"]), now, now, r["mark"],
+                  r["due"]] for r in rows])
+    loads: dict[str, int] = {}
+    for row in rows:
+        loads[row["engineer"]] = loads.get(row["engineer"], 0) + 1
+    conn.execute(text(
+        "UPDATE engineers e SET open_cases = e.open_cases + v.n, idle_since = :now FROM "
+        "(SELECT unnest(CAST(:names AS text[])) AS username, unnest(CAST(:counts AS integer[])) AS n) v "
+        "WHERE e.username = v.username"), {"names": list(loads), "counts": list(loads.values()), "now": now})
+    conn.execute(text(
+        "UPDATE dispatch_cases d SET engineer = v.engineer, updated_at = now() FROM "
+        "(SELECT unnest(CAST(:ids AS uuid[])) AS case_id, unnest(CAST(:names AS text[])) AS engineer) v "
+        "WHERE d.case_id = v.case_id"),
+        {"ids": [str(r["case_id"]) for r in rows], "names": [r["engineer"] for r in rows]})
 
 
 def case(conn: Connection, case_id: UUID, lock: bool = False) -> DispatchCase | None:

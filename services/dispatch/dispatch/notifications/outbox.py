@@ -55,6 +55,18 @@ def queue(conn: Connection, *, case_id: UUID | None, notice: templates.Notice | 
     A missing template field raises `templates.MissingField` here, before anything is stored.
     `correlation_id` (default `notification:<id>`) is carried to the NotificationDelivered event, so
     the delivery traces back to what caused the notice. Instants in the text are shown in `zone`."""
+    row = prepare(case_id=case_id, notice=notice, channel=channel, recipient=recipient, language=language,
+                  fields=fields, deliver_at=deliver_at, dedup_key=dedup_key, notification_id=notification_id,
+                  correlation_id=correlation_id, zone=zone)
+    inserted = queue_many(conn, [row])
+    return row["id"] if inserted else None
+
+
+def prepare(*, case_id: UUID | None, notice: templates.Notice | str, channel: NotificationChannel | str,
+            recipient: str, language: templates.Language | str, fields: Mapping[str, object], deliver_at: datetime,
+            dedup_key: str, notification_id: UUID | None = None, correlation_id: str | None = None,
+            zone: str = "Asia/Shanghai") -> dict:
+    """A notification row, rendered and checked, ready for `queue_many`."""
     channel = NotificationChannel(channel)
     rendered = templates.render(notice, language, fields, zone)
     if not recipient.strip() or len(recipient) > 320:
@@ -66,15 +78,28 @@ def queue(conn: Connection, *, case_id: UUID | None, notice: templates.Notice | 
     notification_id = notification_id or uuid4()
     body = rendered.body if channel is NotificationChannel.EMAIL else rendered.text
     correlation_id = (correlation_id or f"notification:{notification_id}")[:128]  # the envelope's limit
-    return conn.execute(text(
-        "INSERT INTO notifications (id, dedup_key, case_id, notice, channel, recipient, language, subject, body, "
-        "correlation_id, deliver_at, next_attempt_at) VALUES (:id, :dedup_key, :case_id, :notice, :channel, "
-        ":recipient, :language, :subject, :body, :correlation_id, :deliver_at, :deliver_at) "
-        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id"),
-        {"id": notification_id, "dedup_key": dedup_key, "case_id": case_id, "notice": templates.Notice(notice).value,
-         "channel": channel.value, "recipient": recipient.strip(), "language": templates.Language(language).value,
-         "subject": rendered.subject, "body": body, "correlation_id": correlation_id,
-         "deliver_at": deliver_at}).scalar()
+    return {"id": notification_id, "dedup_key": dedup_key, "case_id": case_id, "notice": templates.Notice(notice).value,
+            "channel": channel.value, "recipient": recipient.strip(), "language": templates.Language(language).value,
+            "subject": rendered.subject, "body": body, "correlation_id": correlation_id, "deliver_at": deliver_at}
+
+
+_COLUMNS = ("id", "dedup_key", "case_id", "notice", "channel", "recipient", "language", "subject", "body",
+            "correlation_id", "deliver_at")
+
+
+def queue_many(conn: Connection, rows: list[dict]) -> int:
+    """Queue prepared notifications in one statement; a `dedup_key` seen before is skipped. Returns
+    how many were new."""
+    if not rows:
+        return 0
+    # Driver SQL: compiling a statement with hundreds of named parameters cost more than inserting.
+    one = "(" + ", ".join(["%s"] * (len(_COLUMNS) + 1)) + ")"
+    params = tuple(str(v) if isinstance(v, UUID) else v
+                   for row in rows for v in (*(row[c] for c in _COLUMNS), row["deliver_at"]))
+    result = conn.exec_driver_sql(
+        f"INSERT INTO notifications ({', '.join(_COLUMNS)}, next_attempt_at) VALUES {', '.join([one] * len(rows))} "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id", params)
+    return len(result.all())
 
 
 @dataclass(frozen=True)
