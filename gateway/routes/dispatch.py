@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from contracts.dispatch_api import (
@@ -36,6 +36,7 @@ DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
 STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
 ENGINEERS = require(Role.ENGINEER)
 Username = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 async def dispatch(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any:
@@ -57,7 +58,7 @@ async def _command(request: Request, actor: Actor, case_id: UUID, key: str | Non
 
 
 @router.get("/engineers", response_model=list[EngineerView], summary="Engineers, by skill and region")
-async def list_engineers(request: Request, skill: str | None = None, region: str | None = None,
+async def list_engineers(request: Request, skill: Filter = None, region: Filter = None,
                          actor: Actor = Depends(STAFF)) -> Any:
     return await dispatch(request, actor, "list_engineers", skill=skill, region=region)
 

@@ -1,5 +1,5 @@
-"""The gateway, intake, the SLA engine and reporting as real processes on the test broker and database, with users
-of every role; tests drive the public HTTP API."""
+"""The gateway, intake, the SLA engine, dispatch and reporting as real processes on the test broker
+and database, with users of every role; tests drive the public HTTP API."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def system(infra: Infra, tmp_path_factory) -> Iterator[tuple[Api, dict[str, Serv
     intake_url = infra.database("sd_e2e_intake", versions_dir("intake"))
     reporting_url = infra.database("sd_e2e_reporting", versions_dir("reporting"))
     sla_url = infra.database("sd_e2e_sla", versions_dir("sla"))
+    dispatch_url = infra.database("sd_e2e_dispatch", versions_dir("dispatch"))
     gateway_url = infra.database("sd_e2e_gateway", versions_dir_of_gateway(), messaging=False)
     engine = create_engine(gateway_url)
     organisations = {"A": str(store.ensure_organisation(engine, "Org A")),
@@ -99,6 +100,8 @@ def system(infra: Infra, tmp_path_factory) -> Iterator[tuple[Api, dict[str, Serv
                                             "SD_ATTACHMENTS_DIR": str(logs / "attachments")}, logs / "intake.log"),
         "reporting": ServiceProcess("reporting", {**common, "SD_DATABASE_URL": reporting_url}, logs / "rep.log"),
         "sla": ServiceProcess("sla", {**common, "SD_DATABASE_URL": sla_url}, logs / "sla.log"),
+        "dispatch": ServiceProcess("dispatch", {**common, "SD_DATABASE_URL": dispatch_url, "SD_SMTP_PORT": "9"},
+                                   logs / "dispatch.log"),
         "gateway": ServiceProcess("gateway", {**common, "SD_DATABASE_URL": gateway_url, "SD_JWT_SECRET": JWT_SECRET},
                                   logs / "gateway.log"),
     }

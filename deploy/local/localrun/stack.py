@@ -33,6 +33,8 @@ class LocalSettings(BaseSettings):
     rabbitmq_prometheus_port: int = 55692
     gateway_port: int = 8080
     metrics_base_port: int = Field(9101, description="intake, sla, dispatch, spares, reporting: base .. base+4")
+    mailcatcher_port: int = Field(55026, description="The mail and SMS catcher: health, metrics, POST /sms.")
+    mailcatcher_smtp_port: int = Field(55025, description="The mail catcher's SMTP port (dispatch sends there).")
     host: str = "127.0.0.1"
 
 
@@ -45,13 +47,19 @@ class Stack:
                                        self.secrets["POSTGRES_PASSWORD"])
         self.rabbit = RabbitServer(self.root / "rabbitmq", settings.amqp_port, settings.amqp_dist_port, "servicedesk",
                                    self.secrets["RABBITMQ_PASSWORD"], settings.rabbitmq_prometheus_port)
-        self.processes = processes(settings.gateway_port, settings.metrics_base_port)
+        self.processes = processes(settings.gateway_port, settings.metrics_base_port, settings.mailcatcher_port)
         self.children: dict[str, subprocess.Popen] = {}
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
 
     # --- configuration handed to each process -------------------------------------------------
     def env_for(self, proc: Process) -> dict[str, str]:
+        s = self.settings
+        if proc.database is None:  # the mail catcher
+            return {**os.environ, "SD_HTTP_PORT": str(proc.port), "SD_MAILCATCHER_DIR": str(self.root / "mail"),
+                    "SD_MAILCATCHER_SMTP_PORT": str(s.mailcatcher_smtp_port)}
         password = secrets.db_password(self.secrets, proc.database)
+        catcher = {"SD_SMTP_HOST": s.host, "SD_SMTP_PORT": str(s.mailcatcher_smtp_port),
+                   "SD_SMS_URL": f"http://{s.host}:{s.mailcatcher_port}/sms", "SD_MAIL_FROM": "servicedesk@example.com"}
         return {
             **os.environ,
             "SD_AMQP_URI": self.rabbit.url(),
@@ -61,6 +69,7 @@ class Stack:
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
             **({"SD_JWT_SECRET": self.secrets["SD_JWT_SECRET"]} if proc.name == "gateway" else {}),
             **({"SD_ATTACHMENTS_DIR": str(self.root / "attachments")} if proc.name == "intake" else {}),
+            **(catcher if proc.name == "dispatch" else {}),
         }
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -70,11 +79,12 @@ class Stack:
         self.postgres.start()
         say("starting RabbitMQ (about 10 s)")
         self.rabbit.start()
-        for proc in self.processes:
+        databases = [proc for proc in self.processes if proc.database]
+        for proc in databases:
             password = secrets.db_password(self.secrets, proc.database)
             self.postgres.ensure_database(proc.database, proc.database, password)
             subprocess.run([sys.executable, "-m", *proc.migrate_module], env=self.env_for(proc), check=True)
-        say("databases ready and migrated: " + ", ".join(p.database for p in self.processes))
+        say("databases ready and migrated: " + ", ".join(p.database for p in databases))
         for proc in self.processes:
             self._spawn(proc)
         self._write_state()
@@ -148,8 +158,8 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         s = self.settings
-        taken = [p for p in (s.postgres_port, s.amqp_port, s.gateway_port, *(p.port for p in self.processes))
-                 if port_open(p)]
+        taken = [p for p in (s.postgres_port, s.amqp_port, s.gateway_port, s.mailcatcher_smtp_port,
+                             *(p.port for p in self.processes)) if port_open(p)]
         if taken:
             raise SystemExit(f"ports {taken} are in use: is the system already running (`./dev stop`)? "
                              "Otherwise choose other ports with SD_LOCAL_* variables (see .env.example).")
@@ -168,6 +178,8 @@ class Stack:
             f"  RabbitMQ (AMQP)    {h}:{s.amqp_port}   user servicedesk, password in {self.root / 'secrets.env'}",
             f"  PostgreSQL         {h}:{s.postgres_port}   one database per service (sd_<service>)",
             f"  logs               {self.root / 'logs'}/<process>.log (JSON lines)",
+            f"  notices            {self.root / 'mail'}/ (every e-mail as .eml, every SMS in sms.jsonl: nothing "
+            "leaves the machine)",
             "  demo users         admin, agent.li, manager.chen, engineer.wang, engineer.zhao, vendor.partner,",
             "                     customer.acme, customer.bluriver; password: SD_DEMO_PASSWORD in "
             f"{self.root / 'secrets.env'}",

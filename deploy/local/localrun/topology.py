@@ -12,13 +12,14 @@ class Process:
     name: str
     module: str  # run as `python -m <module>`
     port: int  # HTTP: health and metrics (and the API, for the gateway)
-    database: str
+    database: str | None  # None: keeps no database (the mail catcher)
 
     @property
     def migrate_module(self) -> list[str]:
         return ["gateway.migrate"] if self.name == "gateway" else ["servicekit.migrate", self.name]
 
 
-def processes(gateway_port: int, metrics_base_port: int) -> list[Process]:
+def processes(gateway_port: int, metrics_base_port: int, mailcatcher_port: int) -> list[Process]:
     services = [Process(name, name, metrics_base_port + i, f"sd_{name}") for i, name in enumerate(SERVICES)]
-    return [*services, Process("gateway", "gateway", gateway_port, "sd_gateway")]
+    return [Process("mailcatcher", "localrun.mailcatcher", mailcatcher_port, None), *services,
+            Process("gateway", "gateway", gateway_port, "sd_gateway")]
