@@ -95,7 +95,7 @@ class NotificationOutcome(StrEnum):
 class NotificationDelivered(Event, event_type="notification.delivered", version=1, producer="dispatch"):
     """What happened to one notice on one channel (shown on the case timeline)."""
 
-    case_id: UUID | None = None
+    case_id: UUID
     notification_id: UUID
     channel: NotificationChannel
     recipient: str = Field(min_length=1, max_length=320)

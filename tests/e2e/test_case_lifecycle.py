@@ -56,8 +56,9 @@ def test_tier_is_suggested_from_impact_and_changed_only_with_a_reason(api) -> No
     assert missing.status_code == 422 and missing.json()["field"].endswith("reason")
     raised = api.post("agent", f"/cases/{case['id']}/tier", {"tier": "P1", "reason": "whole site affected"})
     assert raised.status_code == 200 and raised.json()["tier"] == "P1"
-    entry = api.get("agent", f"/cases/{case['id']}/timeline").json()[-1]
-    assert (entry["kind"], entry["data"]["from"], entry["data"]["to"]) == ("tier_changed", "P3", "P1")
+    # Other services' entries (dispatch, the SLA engine) may follow it on the timeline.
+    entry = [e for e in api.get("agent", f"/cases/{case['id']}/timeline").json() if e["kind"] == "tier_changed"][-1]
+    assert (entry["data"]["from"], entry["data"]["to"], entry["actor"]) == ("P3", "P1", "agent")
 
 
 def test_illegal_transitions_are_refused_and_say_what_is_allowed(api) -> None:
@@ -83,7 +84,8 @@ def test_the_timeline_cannot_be_edited_or_deleted(api, system) -> None:
     with psycopg2.connect(system[2].replace("postgresql+psycopg2://", "postgresql://")) as conn, conn.cursor() as cur:
         with pytest.raises(psycopg2.Error, match="append-only"):
             cur.execute("UPDATE timeline SET summary = 'rewritten' WHERE case_id = %s", (case["id"],))
-    assert api.get("agent", f"/cases/{case['id']}/timeline").json() == entries
+    after = api.get("agent", f"/cases/{case['id']}/timeline").json()
+    assert after[:len(entries)] == entries  # unchanged; other services' entries may only follow
 
 
 def test_internal_notes_never_reach_customers(api) -> None:

@@ -45,7 +45,7 @@ DEFAULT_BATCH = 20  # rows per claiming transaction: bounds how many messages a 
 MAX_ERROR = 2000  # characters of a failure reason kept (the event's limit)
 
 
-def queue(conn: Connection, *, case_id: UUID | None, notice: templates.Notice | str,
+def queue(conn: Connection, *, case_id: UUID, notice: templates.Notice | str,
           channel: NotificationChannel | str, recipient: str, language: templates.Language | str,
           fields: Mapping[str, object], deliver_at: datetime, dedup_key: str, notification_id: UUID | None = None,
           correlation_id: str | None = None, zone: str = "Asia/Shanghai") -> UUID | None:
@@ -62,7 +62,7 @@ def queue(conn: Connection, *, case_id: UUID | None, notice: templates.Notice | 
     return row["id"] if inserted else None
 
 
-def prepare(*, case_id: UUID | None, notice: templates.Notice | str, channel: NotificationChannel | str,
+def prepare(*, case_id: UUID, notice: templates.Notice | str, channel: NotificationChannel | str,
             recipient: str, language: templates.Language | str, fields: Mapping[str, object], deliver_at: datetime,
             dedup_key: str, notification_id: UUID | None = None, correlation_id: str | None = None,
             zone: str = "Asia/Shanghai") -> dict:
