@@ -13,11 +13,13 @@ ZONE = ZoneInfo("Asia/Shanghai")
 OPEN, CLOSE = time(9), time(18)
 
 
+KNOWN_YEARS = range(min(d.year for d in chinese_calendar.holidays), max(d.year for d in chinese_calendar.holidays) + 1)
+
+
 def working_day(day: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the package does not know yet
+    if day.year not in KNOWN_YEARS:  # a year the package does not cover yet: plain weekdays
         return day.weekday() < 5
+    return chinese_calendar.is_workday(day)
 
 
 def business_time(at: datetime) -> bool:

@@ -86,3 +86,12 @@ def test_a_visit_ends_only_after_the_customers_sign_off() -> None:
     assert allowed(VisitState.ARRIVED, VisitState.WORK_DONE)
     assert not allowed(VisitState.WORK_DONE, VisitState.LEFT)
     assert why_not(VisitState.WORK_DONE, VisitState.LEFT).startswith("a visit ends only after the customer")
+
+
+def test_business_time_follows_chinas_working_days() -> None:
+    from dispatch.domain.business_hours import business_time
+
+    assert business_time(datetime(2026, 10, 1, 10, tzinfo=SH)) is False  # National Day, a Thursday
+    assert business_time(datetime(2026, 10, 10, 10, tzinfo=SH)) is True  # the make-up Saturday
+    assert business_time(at(18)) is False  # closing time is outside
+    assert business_time(datetime(2030, 1, 7, 10, tzinfo=SH)) is True  # a year the package lacks: weekdays
