@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +14,7 @@ from .intake import Strict
 from .sla_api import Hours, within_reach
 
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
+Username = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 Text = Field(min_length=1, max_length=2000)
 
 
@@ -50,6 +52,8 @@ class EngineerBody(Strict):
     def _lower(cls, values: list[str]) -> list[str]:
         if any(not 0 < len(v) <= 128 for v in values):
             raise ValueError("each entry has 1 to 128 characters")
+        if any(ch < " " or ch == "\x7f" for v in values for ch in v):
+            raise ValueError("entries cannot contain control characters")
         return sorted({v.strip().lower() for v in values})
 
     @model_validator(mode="after")
@@ -118,7 +122,7 @@ class LogContact(Strict):
 class MoveVisit(Strict):
     state: str = Field(pattern="^(planned|en_route|arrived|work_done|signed_off|left)$")
     eta: AwareDatetime | None = None
-    engineers: list[str] = Field(default_factory=list, max_length=20)
+    engineers: list[Username] = Field(default_factory=list, max_length=20)
     signed_by: str | None = Field(None, min_length=1, max_length=200, description="The customer who signs off.")
     leftover_issues: str | None = Field(None, max_length=4000)
 

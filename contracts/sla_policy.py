@@ -15,6 +15,7 @@ from .sla import Clock
 # The longest target a policy may set: 90 days of 7x24 time (about a year of business hours).
 # Longer ones could not be computed within the calendars' reach.
 MAX_MINUTES = 90 * 24 * 60
+Recipient = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class Watch(StrEnum):
@@ -58,7 +59,7 @@ class Rung(BaseModel):
     after_minutes: int = Field(gt=0, le=MAX_MINUTES,
                                description="Elapsed time on the ladder's calendar, paused time excluded.")
     level: str = Field(pattern=r"^L[1-9]$")
-    recipients: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(min_length=1, max_length=50)
+    recipients: tuple[Recipient, ...] = Field(min_length=1, max_length=50)
 
 
 class Ladder(BaseModel):
@@ -70,7 +71,7 @@ class Ladder(BaseModel):
     rungs: tuple[Rung, ...] = Field((), max_length=9)
     status_update_minutes: int | None = Field(None, gt=0, le=MAX_MINUTES)
     status_update_level: str = Field("L1", pattern=r"^L[1-9]$")
-    status_update_recipients: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+    status_update_recipients: tuple[Recipient, ...] = Field(
         ("response-centre-manager",), min_length=1, max_length=50)
 
     @model_validator(mode="after")
