@@ -132,15 +132,6 @@ def load_changed(conn: Connection, username: str, delta: int, now: datetime) -> 
 
 # --- cases ----------------------------------------------------------------------------------------
 
-def follow_case(conn: Connection, case: DispatchCase) -> bool:
-    result = conn.execute(text(
-        "INSERT INTO dispatch_cases (case_id, case_number, organisation_id, tier, status, skill, region, title, "
-        "opened_at, staffing_required) VALUES (:case_id, :case_number, :organisation_id, :tier, :status, :skill, "
-        ":region, :title, :opened_at, :staffing_required) ON CONFLICT DO NOTHING"),
-        {**case.__dict__, "tier": case.tier.value, "status": case.status.value})
-    return result.rowcount == 1
-
-
 def follow_cases(conn: Connection, cases: list[DispatchCase]) -> set[UUID]:
     """Follow many cases in one statement; returns the ids that were new."""
     if not cases:
