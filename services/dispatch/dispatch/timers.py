@@ -8,9 +8,8 @@ import logging
 from datetime import datetime
 
 import eventlet
-from nameko.extensions import DependencyProvider
 
-from servicekit.service import Database
+from servicekit.loops import BackgroundLoops
 from servicekit.timesource import TimeSource, time_source
 
 from . import handlers
@@ -30,26 +29,14 @@ class Clockwork:
         return self.time.now()
 
 
-class DispatchLoops(DependencyProvider):
+class DispatchLoops(BackgroundLoops):
     def setup(self) -> None:
         self.settings = DispatchSettings()
         self.clockwork = Clockwork(self.settings)
         self.channels = channels_from(self.settings)
-        self.running = False
 
-    def _database(self):
-        return next(d for d in self.container.dependencies if isinstance(d, Database)).unit_of_work
-
-    def start(self) -> None:
-        self.running = True
-        self.container.spawn_managed_thread(self._chase_forever, identifier="dispatch_chase")
-        self.container.spawn_managed_thread(self._notify_forever, identifier="dispatch_notifications")
-
-    def stop(self) -> None:
-        self.running = False
-
-    def kill(self) -> None:
-        self.running = False
+    def loops(self) -> dict:
+        return {"dispatch_chase": self._chase_forever, "dispatch_notifications": self._notify_forever}
 
     def get_dependency(self, worker_ctx) -> Clockwork:
         return self.clockwork
@@ -57,7 +44,7 @@ class DispatchLoops(DependencyProvider):
     def _forever(self, work, batch: int, what: str) -> None:
         """Run `work` (which returns how many rows it claimed) again at once while it finds a full
         batch, else after the poll interval."""
-        db = self._database()
+        db = self.database
         while self.running:
             try:
                 with db.transaction(correlation_id=f"dispatch-{what}") as tx:

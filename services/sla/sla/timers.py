@@ -12,10 +12,9 @@ import logging
 from datetime import datetime
 
 import eventlet
-from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 
-from servicekit.service import Database
+from servicekit.loops import BackgroundLoops
 from servicekit.timesource import TimeSource, time_source
 
 from . import handlers, metrics
@@ -39,32 +38,20 @@ class Engine:
         return self.time.now()
 
 
-class SlaEngine(DependencyProvider):
+class SlaEngine(BackgroundLoops):
     def setup(self) -> None:
         self.settings = SlaSettings()
         self.engine = Engine(self.settings)
-        self.running = False
 
-    def _database(self):
-        return next(d for d in self.container.dependencies if isinstance(d, Database)).unit_of_work
-
-    def start(self) -> None:
-        self.running = True
-        self.container.spawn_managed_thread(self._fire_forever, identifier="sla_timers")
-        self.container.spawn_managed_thread(self._gauges_forever, identifier="sla_gauges")
-
-    def stop(self) -> None:
-        self.running = False
-
-    def kill(self) -> None:
-        self.running = False
+    def loops(self) -> dict:
+        return {"sla_timers": self._fire_forever, "sla_gauges": self._gauges_forever}
 
     def get_dependency(self, worker_ctx) -> Engine:
         return self.engine
 
     # --- timers -----------------------------------------------------------------------------------
     def _fire_forever(self) -> None:
-        db = self._database()
+        db = self.database
         batch, poll = self.settings.timer_batch_size, self.settings.timer_poll_interval_s
         while self.running:
             try:
@@ -83,7 +70,7 @@ class SlaEngine(DependencyProvider):
 
     # --- gauges -----------------------------------------------------------------------------------
     def _gauges_forever(self) -> None:
-        db = self._database()
+        db = self.database
         connection, leader = None, False
         while self.running:
             try:
