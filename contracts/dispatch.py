@@ -27,10 +27,15 @@ class ContactLogged(Event, event_type="contact.logged", version=1, producer="dis
 
 
 class VisitRequired(Event, event_type="visit.required", version=1, producer="dispatch"):
-    """An on-site visit is required: the on-site arrival clock starts."""
+    """An on-site visit is required: the on-site arrival clock starts. Dispatch asks `crew` to join
+    the lead engineer, to meet the tier's minimum staffing; `short` is how many are still missing."""
 
     case_id: UUID
     visit_id: UUID
+    staffing_required: int = Field(1, ge=1, le=20, description="Engineers the tier needs on site.")
+    lead: str | None = Field(None, min_length=1, max_length=128, description="The engineer who has the case.")
+    crew: list[str] = Field(default_factory=list, max_length=20, description="Engineers asked to join.")
+    short: int = Field(0, ge=0, le=20, description="Engineers still missing.")
 
 
 class VisitArrived(Event, event_type="visit.arrived", version=1, producer="dispatch"):
@@ -90,6 +95,7 @@ class NotificationChannel(StrEnum):
 class NotificationOutcome(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # every attempt failed
+    WITHDRAWN = "withdrawn"  # not sent: its reason went away first (e.g. the engineer acknowledged)
 
 
 class NotificationDelivered(Event, event_type="notification.delivered", version=1, producer="dispatch"):
@@ -101,8 +107,8 @@ class NotificationDelivered(Event, event_type="notification.delivered", version=
     recipient: str = Field(min_length=1, max_length=320)
     notice: str = Field(min_length=1, max_length=64, examples=["assigned", "reminder", "escalation"])
     outcome: NotificationOutcome
-    attempts: int = Field(ge=1)
-    error: str | None = Field(None, max_length=2000)
+    attempts: int = Field(ge=0, description="Send attempts made (0 for a notice withdrawn before its first).")
+    error: str | None = Field(None, max_length=2000, description="Why it failed, or why it was withdrawn.")
 
 
 class VisitEnRoute(Event, event_type="visit.en_route", version=1, producer="dispatch"):

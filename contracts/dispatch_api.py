@@ -116,7 +116,14 @@ class LogContact(Strict):
     activity_id: UUID = Field(default_factory=uuid4, description="Makes a retried log safe.")
     kind: ContactKind
     summary: str = Field(min_length=1, max_length=4000)
-    happened_at: AwareDatetime | None = Field(None, description="Omitted: now.")
+    happened_at: AwareDatetime | None = Field(None, description="Omitted: now. Not before the case was opened.")
+
+    @field_validator("happened_at")
+    @classmethod
+    def _reachable(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            within_reach(value, "happened_at")
+        return value
 
 
 class MoveVisit(Strict):
@@ -125,6 +132,13 @@ class MoveVisit(Strict):
     engineers: list[Username] = Field(default_factory=list, max_length=20)
     signed_by: str | None = Field(None, min_length=1, max_length=200, description="The customer who signs off.")
     leftover_issues: str | None = Field(None, max_length=4000)
+
+    @field_validator("eta")
+    @classmethod
+    def _reachable(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            within_reach(value, "eta")
+        return value
 
 
 class AssignmentView(BaseModel):
@@ -148,19 +162,31 @@ class ActivityView(BaseModel):
     logged_at: datetime
 
 
+class CrewMember(BaseModel):
+    engineer: str
+    reasons: list[str] = Field(description="Why this engineer was asked to join.")
+    requested_at: datetime
+
+
 class VisitView(BaseModel):
     id: UUID
     state: str
-    engineers: list[str]
+    engineers: list[str] = Field(description="Engineers recorded on site.")
     eta: datetime | None
     history: list[list[str | None]]
     sign_off: dict | None
+    staffing_required: int = Field(description="The tier's minimum on-site staffing when the visit was required.")
+    crew: list[CrewMember] = Field(description="Engineers asked to join the lead engineer.")
     created_at: datetime
 
 
 class Staffing(BaseModel):
+    """The latest visit's staffing (the tier's minimum before any visit)."""
+
     required_on_site: int
-    on_site: int
+    requested: list[str] = Field(description="Engineers asked to join the engineer who has the case.")
+    on_site: int = Field(description="Engineers recorded on site.")
+    short: int = Field(description="How many engineers the minimum still lacks (lead, crew and those on site).")
 
 
 class DispatchView(BaseModel):
@@ -175,3 +201,26 @@ class DispatchView(BaseModel):
     assignments: list[AssignmentView]
     activities: list[ActivityView]
     visits: list[VisitView]
+
+
+ROLE = r"^[a-z][a-z0-9-]{0,63}$"
+
+
+class RoleContactBody(Strict):
+    """Who a role is (dispatcher, project-manager, the L1-L5 managers...): where its notices go."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    email: EmailStr
+    phone: str | None = Field(None, min_length=3, max_length=40, pattern=r"^\+?[0-9 ()-]+$")
+    language: str = Field("zh", pattern="^(zh|en)$")
+
+
+class RoleContactView(BaseModel):
+    role: str
+    name: str
+    email: str
+    phone: str | None
+    language: str
+    source: str = Field(description="`directory` (set through this API) or `settings` (the SD_CONTACTS default).")
+    updated_by: str | None
+    updated_at: datetime | None

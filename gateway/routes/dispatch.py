@@ -1,5 +1,6 @@
 """Dispatch through the gateway: engineers, a case's assignment and its chase, acknowledgements,
-transfers and takeovers, escalation to experts and vendors, contacts and on-site visits.
+transfers and takeovers, escalation to experts and vendors, contacts and on-site visits (with their
+crews), and the role contact directory that notices go to.
 
 Case-scoped routes first ask intake for the case, so the visibility rules (organisation, region,
 assignment) are intake's, in one place; then dispatch acts."""
@@ -19,6 +20,8 @@ from contracts.dispatch_api import (
     EngineerView,
     LogContact,
     MoveVisit,
+    RoleContactBody,
+    RoleContactView,
     TakeOver,
     ToExpert,
     Transfer,
@@ -35,6 +38,9 @@ router = APIRouter(tags=["dispatch"], responses=PROBLEM_RESPONSES)
 DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
 STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
 ENGINEERS = require(Role.ENGINEER)
+MANAGERS = require(Role.MANAGER, Role.ADMIN)
+RoleName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]{0,63}$",
+                               examples=["dispatcher", "project-manager", "technical-manager"])]
 Username = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 Filter = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
@@ -127,7 +133,8 @@ async def log_contact(request: Request, case_id: UUID, body: LogContact, idempot
 
 
 @router.post("/cases/{case_id}/visits", response_model=DispatchView,
-             summary="An on-site visit is required (starts the on-site arrival clock)")
+             summary="An on-site visit is required: starts the on-site arrival clock and requests the tier's "
+                     "minimum staffing (P1 4, P2 2, P3 1 engineers)")
 async def require_visit(request: Request, case_id: UUID, idempotency_key: IdempotencyKey = None,
                         actor: Actor = Depends(STAFF)) -> Response:
     return await _command(request, actor, case_id, idempotency_key, "require_visit")
@@ -139,3 +146,23 @@ async def move_visit(request: Request, case_id: UUID, visit_id: UUID, body: Move
                      idempotency_key: IdempotencyKey = None, actor: Actor = Depends(STAFF)) -> Response:
     return await _command(request, actor, case_id, idempotency_key, "move_visit", visit_id=str(visit_id),
                           command=body.model_dump(mode="json"))
+
+
+@router.get("/contacts", response_model=list[RoleContactView],
+            summary="Who each role is (dispatcher, project manager, L1-L5 managers): where its notices go")
+async def role_contacts(request: Request, actor: Actor = Depends(DESK)) -> Any:
+    return await dispatch(request, actor, "role_contacts")
+
+
+@router.put("/contacts/{role}", response_model=RoleContactView,
+            summary="Set who a role is; overrides the SD_CONTACTS default from the next notice on")
+async def save_role_contact(request: Request, role: RoleName, body: RoleContactBody,
+                            actor: Actor = Depends(MANAGERS)) -> Any:
+    return await dispatch(request, actor, "save_role_contact", role=role, body=body.model_dump(mode="json"))
+
+
+@router.delete("/contacts/{role}", status_code=204, response_class=Response,
+               summary="Remove a role's directory entry: its notices go to the SD_CONTACTS default, if any")
+async def remove_role_contact(request: Request, role: RoleName, actor: Actor = Depends(MANAGERS)) -> Response:
+    await dispatch(request, actor, "remove_role_contact", role=role)
+    return Response(status_code=204)

@@ -83,6 +83,7 @@ def chain(infra: Infra, tmp_path_factory) -> Iterator[dict]:
     # say where each works.
     for username, role, organisation, region in [
             ("customer.c", "customer", org, None), ("agent.c", "agent", None, None),
+            ("manager.c", "manager", None, None),
             ("engineer.wang", "engineer", None, "north"), ("engineer.zhao", "engineer", None, "north")]:
         store.upsert_user(engine, username, hashed, role, organisation, region)
     jwt = secrets.token_urlsafe(48)

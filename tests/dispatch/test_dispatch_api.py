@@ -61,7 +61,10 @@ def test_a_visit_runs_its_course_and_stops_the_on_site_clock(chain) -> None:
     assert refused.json()["detail"].startswith("a visit ends only after the customer has signed")
     set_now(chain, at(15, 10))
     arrived = api.post("engineer.zhao", moves, {"state": "arrived", "engineers": ["engineer.wang"]})
-    assert arrived.status_code == 200 and arrived.json()["staffing"]["on_site"] == 1
+    # On site: zhao, who reports the arrival, and wang, whom he names.
+    assert arrived.status_code == 200 and arrived.json()["visits"][-1]["engineers"] == ["engineer.wang",
+                                                                                      "engineer.zhao"]
+    assert arrived.json()["staffing"]["on_site"] == 2
     assert api.post("engineer.zhao", moves, {"state": "work_done"}).status_code == 200
     unsigned = api.post("engineer.zhao", moves, {"state": "signed_off"})
     assert unsigned.status_code == 422 and unsigned.json()["field"] == "signed_by"
@@ -97,9 +100,20 @@ def test_who_may_do_what(chain) -> None:
     future = (datetime.now(SH) + timedelta(days=30)).isoformat()
     assert api.post("engineer.wang", f"/cases/{case['id']}/activities",
                     {"kind": "phone", "summary": "x", "happened_at": future}).status_code == 422
+    desk_view = api.get("agent.c", f"/cases/{case['id']}/dispatch").json()
+    assert [a["summary"] for a in desk_view["activities"]] == ["Checked the trunk config."]
+    assert desk_view["acknowledged_at"] is not None  # contacting the customer acknowledged it
+    # The customer sees what happened, not the engineers' notes or the desk's reasons.
     view = api.get("customer.c", f"/cases/{case['id']}/dispatch").json()
-    assert [a["summary"] for a in view["activities"]] == ["Checked the trunk config."]
-    assert view["acknowledged_at"] is not None  # contacting the customer acknowledged it
+    assert [a["summary"] for a in view["activities"]] == ["remote session"]
+    assert view["assignments"][0]["reasons"] == [] and desk_view["assignments"][0]["reasons"]
+    # Nothing before the case was opened, and no year 1 (refused, not a server error).
+    early = api.post("engineer.wang", f"/cases/{case['id']}/activities",
+                     {"kind": "phone", "summary": "x", "happened_at": at(9, day=24).isoformat()})
+    assert early.status_code == 422 and early.json()["field"] == "happened_at"
+    ancient = api.post("engineer.wang", f"/cases/{case['id']}/activities",
+                       {"kind": "phone", "summary": "x", "happened_at": "0001-01-01T00:00:00+14:00"})
+    assert ancient.status_code == 422
     # Vendor support only by the expert on the case: wang is not one.
     support = {"vendor": "Avaya", "reason": "Firmware bug suspected"}
     assert api.post("engineer.wang", f"/cases/{case['id']}/vendor-support", support).status_code == 403

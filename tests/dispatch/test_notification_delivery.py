@@ -318,3 +318,27 @@ def test_a_replica_never_claims_the_rows_another_is_sending(engine: Engine, sett
     assert len(first) == 2 and len(second) == 1
     assert sent == ["second replica: engineer2@example.com", "engineer0@example.com", "engineer1@example.com"]
     assert {e.notification_id for e in first}.isdisjoint({e.notification_id for e in second})
+
+
+def test_a_held_notice_whose_reason_went_away_is_withdrawn_not_sent(
+        engine: Engine, settings: NotificationSettings, mailbox: Mailbox, gateway: Gateway) -> None:
+    now = datetime.now(UTC)
+    morning = now + timedelta(hours=10)  # held for the quiet hours
+    about = f"chase:{CASE}:engineer.wang"
+    held = [queue(engine, channel, recipient, morning, about=about)
+            for channel, recipient in (("email", "wang.wei@example.com"), ("sms", "+8613700000000"))]
+    other = queue(engine, "email", "zhao.lei@example.com", morning, about=f"chase:{CASE}:engineer.zhao")
+    already_sent = queue(engine, "email", "wang.wei@example.com", now, about=about)
+    assert len(deliver(engine, settings, now)) == 1  # the one due now goes out
+    with engine.begin() as conn:
+        events = outbox.withdraw(conn, about, "engineer.wang acknowledged the case", now)
+    assert {(e.notification_id, e.outcome, e.attempts, e.error) for e in events} == {
+        (held[0], NotificationOutcome.WITHDRAWN, 0, "engineer.wang acknowledged the case"),
+        (held[1], NotificationOutcome.WITHDRAWN, 0, "engineer.wang acknowledged the case")}
+    statuses = [row(engine, n).status for n in (*held, other, already_sent)]
+    assert statuses == ["withdrawn", "withdrawn", "pending", "sent"]
+    # The morning comes: only the notice about zhao's chase is sent.
+    mailbox.envelopes.clear()
+    delivered = deliver(engine, settings, morning)
+    assert [e.notification_id for e in delivered] == [other]
+    assert [m["To"] for m in mailbox.messages()] == ["zhao.lei@example.com"] and gateway.requests == []

@@ -46,6 +46,9 @@ class Api:
     def put(self, username: str, path: str, body: dict, **kw) -> httpx.Response:
         return self.http.put(path, json=body, headers=self.auth(username, **kw.pop("headers", {})), **kw)
 
+    def delete(self, username: str, path: str, **kw) -> httpx.Response:
+        return self.http.delete(path, headers=self.auth(username, **kw.pop("headers", {})), **kw)
+
     def open_case(self, username: str = "customer.a", org: str = "A", **overrides) -> dict:
         answer = self.post(username, "/cases", new_case(self.org[org], **overrides))
         assert answer.status_code == 201, answer.text

@@ -4,10 +4,10 @@ outbox) commit together."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from contracts.cases import CaseOpened, CaseStatus, Tier
 from contracts.dispatch import (
@@ -32,15 +32,15 @@ from .adapters import repository as repo
 from .adapters.repository import DispatchCase
 from .adapters.roster import Roster
 from .domain import chase
-from .domain.assignment import Choice, Need, choose
-from .domain.business_hours import business_time
+from .domain.assignment import Choice, Need, NoOne, choose, choose_crew
 from .domain.engineers import Engineer
 from .domain.visits import MIN_STAFFING, VisitState, allowed, why_not
 from .notifications import outbox
 
-log = logging.getLogger(__name__)
 ROSTER = Roster()  # engineers' profiles, cached per process
 DESK = "dispatch"  # who acts when the system decides (automatic assignment, reassignment)
+RETRY = timedelta(minutes=10)  # a case nobody could take is tried again this much later
+CLOCK_SKEW = timedelta(minutes=2)  # a device's clock a little ahead is not "the future"
 OPEN_STATUSES = {CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CUSTOMER,
                  CaseStatus.AWAITING_REPRODUCTION, CaseStatus.REOPENED}
 
@@ -55,6 +55,30 @@ def _conflict(detail: str, field: str | None = None) -> Refused:
 
 def _correlation(tx: Tx, case_id: UUID) -> str:
     return tx.correlation_id or f"dispatch:{case_id}"
+
+
+def _chase_of(case_id: UUID, engineer: str) -> str:
+    """What the notices of one engineer's acknowledgement chase are about: withdrawn unsent once the
+    engineer acknowledges or the assignment ends."""
+    return f"chase:{case_id}:{engineer}"
+
+
+def _desk():
+    """The desk's business hours: non-P1 work is dispatched and chased in them."""
+    return notices.settings().desk_hours
+
+
+def _need(case: DispatchCase, now: datetime, expert: bool = False) -> Need:
+    desk = _desk()
+    return Need(case.tier, case.skills, case.region, desk.is_open(now), expert, desk.is_makeup_day(now))
+
+
+def _end(tx: Tx, assignment: repo.Assignment, now: datetime, because: str) -> None:
+    repo.lock_assignments(tx.connection)  # loads change under the assignment lock only (lock order)
+    repo.end_assignment(tx.connection, assignment.id, now, because)
+    repo.load_changed(tx.connection, assignment.engineer, -1, now)
+    notices.withdraw(tx, _chase_of(assignment.case_id, assignment.engineer),
+                     f"{assignment.engineer} no longer has the case ({because})", now)
 
 
 # --- following cases --------------------------------------------------------------------------------
@@ -78,40 +102,74 @@ def follow(tx: Tx, events: list[CaseOpened], now: datetime) -> None:
     skills = frozenset().union(*(c.skills for c in cases))
     roster = {e.username: e for e in ROSTER.candidates(tx.connection, skills if all(c.skills for c in cases)
                                                        else frozenset())}
-    business = business_time(now)
-    rows, notes, announced = [], [], []
+    desk = _desk()
+    rows, notes, announced, later = [], [], [], {}
     for case in cases:
         if case.tier is Tier.P1:  # a catastrophic case notifies the project manager at once
             notices.to_role(tx, "project-manager", "p1_opened", case, {}, now, dedup=f"p1:{case.case_id}")
-        choice = choose(roster.values(), Need(case.tier, case.skills, case.region, business), now)
+        elif not desk.is_open(now):  # P2-P4 wait for the desk, like their SLA clocks
+            later[case.case_id] = desk.next_opening(now)
+            tx.emit(_waiting(tx, case, now, later[case.case_id]))
+            continue
+        choice = choose(roster.values(), _need(case, now), now)
         if not isinstance(choice, Choice):
-            tx.emit(EngineerUnassigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id),
-                                       occurred_at=now, reasons=list(choice.reasons)))
-            notices.to_role(tx, "dispatcher", "unassigned", case, {"reasons": "; ".join(choice.reasons)}, now,
-                            dedup=f"unassigned:{case.case_id}:{now.isoformat()}")
+            later[case.case_id] = _nobody(tx, case, now, choice)
             continue
         engineer = choice.engineer
         roster[engineer.username] = replace(engineer, open_cases=engineer.open_cases + 1, idle_since=now)
-        mark, due = chase.next_mark(case.tier, now, frozenset()) or (None, None)
+        mark, due = chase.next_mark(case.tier, now, frozenset(), desk.add) or (None, None)
         rows.append({"case_id": case.case_id, "engineer": engineer.username, "kind": AssignmentKind.AUTOMATIC.value,
                      "by": DESK, "reasons": list(choice.reasons), "mark": mark, "due": due})
-        ack_by = chase.acknowledge_by(case.tier, now)
+        ack_by = chase.acknowledge_by(case.tier, now, desk.add)
         announced.append(EngineerAssigned(case_id=case.case_id, correlation_id=f"dispatch:{case.case_id}",
                                           occurred_at=now, engineer=engineer.username, kind=AssignmentKind.AUTOMATIC,
                                           assigned_by=DESK, reasons=list(choice.reasons), acknowledge_by=ack_by))
         notes += notices.for_engineer(engineer, "assigned", case, {"acknowledge_by": ack_by}, now,
-                                      dedup=f"assigned:{case.case_id}:{now.isoformat()}")
+                                      dedup=f"assigned:{case.case_id}:{now.isoformat()}",
+                                      about=_chase_of(case.case_id, engineer.username))
     repo.record_first_assignments(tx.connection, rows, now)
+    repo.assign_later(tx.connection, later)
     tx.emit_many(announced)
     outbox.queue_many(tx.connection, notes)
 
 
+def _waiting(tx: Tx, case: DispatchCase, now: datetime, opening: datetime) -> EngineerUnassigned:
+    local = opening.astimezone(ZoneInfo(_desk().zone)).strftime("%a %d %b %H:%M")
+    return EngineerUnassigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id), occurred_at=now,
+                              reasons=[f"{case.tier.value} opened outside business hours: assigned when the desk "
+                                       f"opens ({local})"])
+
+
+def _nobody(tx: Tx, case: DispatchCase, now: datetime, outcome: NoOne) -> datetime:
+    """Nobody can take the case now: say so, tell the dispatcher (once a day per case), and return
+    when to try again."""
+    tx.emit(EngineerUnassigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id), occurred_at=now,
+                               reasons=list(outcome.reasons)))
+    notices.to_role(tx, "dispatcher", "unassigned", case, {"reasons": "; ".join(outcome.reasons)}, now,
+                    dedup=f"unassigned:{case.case_id}:{now.date().isoformat()}")
+    retry = now + RETRY
+    return retry if case.tier is Tier.P1 else _desk().next_opening(retry)
+
+
+def fire_assignments(tx: Tx, now: datetime, limit: int) -> int:
+    """Assign the cases whose turn has come: opened while the desk was closed, or nobody could
+    take them before. Claimed with SKIP LOCKED: one replica per case."""
+    due = repo.claim_assignments_due(tx.connection, now, limit)
+    for case in due:
+        repo.assign_later(tx.connection, {case.case_id: None})
+        if case.engineer is None and case.status in OPEN_STATUSES:
+            assign_best(tx, case, now, AssignmentKind.AUTOMATIC, retry=True)
+    return len(due)
+
 def status_changed(tx: Tx, case_id: UUID, before: CaseStatus, after: CaseStatus, now: datetime,
-                   assignee: str | None = None, changed_by: str = DESK) -> None:
+                   assignee: str | None = None, changed_by: str = DESK, occurred_at: datetime | None = None) -> None:
     case = repo.case(tx.connection, case_id, lock=True)
     if case is None:
         raise LookupError(f"case {case_id} is not followed yet")  # retried: case.opened is on its way
-    repo.update_case(tx.connection, case_id, status=after)
+    occurred_at = occurred_at or now
+    if case.status_at is not None and occurred_at < case.status_at:
+        return  # an older move heard late (a retry, the other replica): the newer one stands
+    repo.update_case(tx.connection, case_id, status=after, status_at=occurred_at)
     current = repo.current_assignment(tx.connection, case_id)
     if assignee and changed_by != DESK and (current is None or current.engineer != assignee) \
             and repo.engineer(tx.connection, assignee) is not None:
@@ -119,31 +177,44 @@ def status_changed(tx: Tx, case_id: UUID, before: CaseStatus, after: CaseStatus,
         _assign(tx, case, assignee, AssignmentKind.MANUAL, changed_by, [f"assigned by {changed_by}"], now)
         return
     if after in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and current is not None:
-        repo.end_assignment(tx.connection, current.id, now, after.value)
-        repo.load_changed(tx.connection, current.engineer, -1, now)
+        _end(tx, current, now, after.value)
     elif after is CaseStatus.REOPENED and current is None:
-        assign_best(tx, case, now, AssignmentKind.AUTOMATIC)
+        assign_best(tx, case, now, AssignmentKind.AUTOMATIC, retry=True)
 
 
-def tier_changed(tx: Tx, case_id: UUID, tier: Tier) -> None:
-    if repo.case(tx.connection, case_id, lock=True) is None:
+def tier_changed(tx: Tx, case_id: UUID, tier: Tier, occurred_at: datetime) -> None:
+    """A new tier: new minimum staffing, and an unacknowledged assignment is chased on the new
+    tier's terms from its start (a P3 raised to P1 is reassigned at 30 min, not 45)."""
+    case = repo.case(tx.connection, case_id, lock=True)
+    if case is None:
         raise LookupError(f"case {case_id} is not followed yet")
-    repo.update_case(tx.connection, case_id, tier=tier, staffing_required=MIN_STAFFING[tier])
+    if case.tier_at is not None and occurred_at < case.tier_at:
+        return  # an older change heard late
+    repo.update_case(tx.connection, case_id, tier=tier, staffing_required=MIN_STAFFING[tier], tier_at=occurred_at)
+    current = repo.current_assignment(tx.connection, case_id)
+    if current is not None and current.acknowledged_at is None:
+        repo.set_chase(tx.connection, current.id, current.fired,
+                       chase.next_mark(tier, current.chase_anchor, current.fired, _desk().add))
 
 
 # --- assignment ---------------------------------------------------------------------------------------
 
-def assign_best(tx: Tx, case: DispatchCase, now: datetime, kind: AssignmentKind,
-                exclude: frozenset[str] = frozenset(), expert: bool = False, by: str = DESK) -> Choice | None:
-    """Assign the best available engineer (or tell the dispatcher nobody is available)."""
+def _best(tx: Tx, case: DispatchCase, now: datetime, exclude: frozenset[str] = frozenset(),
+          expert: bool = False) -> Choice | NoOne:
     repo.lock_assignments(tx.connection)
-    need = Need(case.tier, case.skills, case.region, business_time(now), expert)
-    choice = choose(ROSTER.candidates(tx.connection, case.skills, expert), need, now, exclude)
+    return choose(ROSTER.candidates(tx.connection, case.skills, expert), _need(case, now, expert), now, exclude)
+
+
+def assign_best(tx: Tx, case: DispatchCase, now: datetime, kind: AssignmentKind,
+                exclude: frozenset[str] = frozenset(), expert: bool = False, by: str = DESK,
+                retry: bool = False) -> Choice | None:
+    """Assign the best available engineer. When nobody is available: with `retry` (the desk's own
+    decisions), say so, tell the dispatcher and try again later; else just return None (the
+    caller, a person, is answered)."""
+    choice = _best(tx, case, now, exclude, expert)
     if not isinstance(choice, Choice):
-        tx.emit(EngineerUnassigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id),
-                                   occurred_at=now, reasons=list(choice.reasons)))
-        notices.to_role(tx, "dispatcher", "unassigned", case, {"reasons": "; ".join(choice.reasons)}, now,
-                        dedup=f"unassigned:{case.case_id}:{now.isoformat()}")
+        if retry:
+            repo.assign_later(tx.connection, {case.case_id: _nobody(tx, case, now, choice)})
         return None
     _assign(tx, case, choice.engineer.username, kind, by, choice.reasons, now, profile=choice.engineer)
     return choice
@@ -153,57 +224,63 @@ def _assign(tx: Tx, case: DispatchCase, engineer: str, kind: AssignmentKind, by:
             acknowledged: bool = False, profile: Engineer | None = None) -> None:
     repo.lock_assignments(tx.connection)
     previous = repo.current_assignment(tx.connection, case.case_id)
-    anchor, fired = now, frozenset()
+    anchor, fired, add = now, frozenset(), _desk().add
     if previous is not None:
-        repo.end_assignment(tx.connection, previous.id, now, kind.value)
-        repo.load_changed(tx.connection, previous.engineer, -1, now)
+        _end(tx, previous, now, kind.value)
         if kind is AssignmentKind.REASSIGNED:  # the chase goes on from the first assignment
-            anchor, fired = previous.chase_anchor, previous.fired
-    upcoming = chase.next_mark(case.tier, anchor, fired)
+            anchor = previous.chase_anchor
+            fired = previous.fired | chase.passed_reminders(case.tier, anchor, previous.fired, now, add)
+    upcoming = chase.next_mark(case.tier, anchor, fired, add)
     assignment_id = repo.add_assignment(tx.connection, case.case_id, engineer, kind.value, by, reasons, now, anchor,
                                         fired, upcoming, acknowledged)
     repo.load_changed(tx.connection, engineer, +1, now)
     repo.update_case(tx.connection, case.case_id, engineer=engineer,
                      acknowledged_at=now if acknowledged else None)
-    ack_by = None if acknowledged else chase.acknowledge_by(case.tier, anchor)
+    ack_by = None if acknowledged else chase.acknowledge_by(case.tier, anchor, add)
     tx.emit(EngineerAssigned(case_id=case.case_id, correlation_id=_correlation(tx, case.case_id), occurred_at=now,
                              engineer=engineer, previous_engineer=previous.engineer if previous else None, kind=kind,
                              assigned_by=by, reasons=list(reasons), acknowledge_by=ack_by))
     if not acknowledged:
         notice = "urgent_assigned" if kind is AssignmentKind.REASSIGNED else "assigned"
         notices.to_engineer(tx, profile or engineer, notice, case, {"acknowledge_by": ack_by}, now,
-                            dedup=f"{notice}:{assignment_id}")
+                            dedup=f"{notice}:{assignment_id}", about=_chase_of(case.case_id, engineer))
 
 
 def fire_chase(tx: Tx, now: datetime, limit: int) -> int:
     """Fire the due chase marks this replica could lock: reminders and reassignments, once each."""
     due = repo.claim_due(tx.connection, now, limit)
     for assignment in due:
-        case = repo.case(tx.connection, assignment.case_id)
+        case = repo.case(tx.connection, assignment.case_id)  # locked with the assignment by the claim
         mark = assignment.next_mark
         fired = assignment.fired | {mark}
+        add = _desk().add
         if mark == chase.REASSIGN:
-            repo.set_chase(tx.connection, assignment.id, fired, None)
-            minutes = round((now - assignment.chase_anchor).total_seconds() / 60)
+            minutes = chase.reassign_after(case.tier)
+            choice = _best(tx, case, now, exclude=frozenset({assignment.engineer}))
             notices.to_role(tx, "dispatcher", "dispatcher_alert", case,
-                            {"engineer": assignment.engineer, "minutes": minutes, "replaced": True}, now,
+                            {"engineer": assignment.engineer, "minutes": minutes,
+                             "replaced": isinstance(choice, Choice) or "kept"}, now,
                             dedup=f"replaced:{assignment.id}")
-            # The new assignment carries the chase on (anchor and fired marks) from this one.
-            chosen = assign_best(tx, case, now, AssignmentKind.REASSIGNED, exclude=frozenset({assignment.engineer}))
-            if chosen is None:  # nobody else: the engineer keeps the case, the chase goes on
+            if isinstance(choice, Choice):  # the new assignment carries the chase on from this one
+                repo.set_chase(tx.connection, assignment.id, fired, None)
+                _assign(tx, case, choice.engineer.username, AssignmentKind.REASSIGNED, DESK, choice.reasons, now,
+                        profile=choice.engineer)
+            else:  # nobody else: the engineer keeps the case, and the chase goes on
                 repo.set_chase(tx.connection, assignment.id, fired,
-                               chase.next_mark(case.tier, assignment.chase_anchor, fired))
+                               chase.next_mark(case.tier, assignment.chase_anchor, fired, add))
             continue
         minutes = int(mark.split(":", 1)[1])
-        repo.set_chase(tx.connection, assignment.id, fired, chase.next_mark(case.tier, assignment.chase_anchor, fired))
+        repo.set_chase(tx.connection, assignment.id, fired,
+                       chase.next_mark(case.tier, assignment.chase_anchor, fired, add))
         tx.emit(EngineerReminded(case_id=case.case_id, correlation_id=f"dispatch:{case.case_id}", occurred_at=now,
                                  engineer=assignment.engineer, minutes=minutes))
         fields = {"engineer": assignment.engineer, "minutes": minutes, "replaced": False}
+        about = _chase_of(case.case_id, assignment.engineer)
         if (now - assignment.assigned_at).total_seconds() >= 60:  # not the one just told to respond at once
             notices.to_engineer(tx, assignment.engineer, "reminder", case, fields, now,
-                                dedup=f"reminder:{assignment.id}:{minutes}")
+                                dedup=f"reminder:{assignment.id}:{minutes}", about=about)
         notices.to_role(tx, "dispatcher", "dispatcher_alert", case, fields, now,
-                        dedup=f"alert:{assignment.id}:{minutes}")
+                        dedup=f"alert:{assignment.id}:{minutes}", about=about)
     return len(due)
 
 
@@ -228,11 +305,14 @@ def _engineer(tx: Tx, username: str, field: str = "engineer"):
 def assign(tx: Tx, actor: Actor, case_id: UUID, username: str | None, now: datetime) -> dict:
     """An agent assigns a named engineer, or asks for the best one (`username` None)."""
     case = _open_case(tx, case_id)
-    if username is None:
-        if assign_best(tx, case, now, AssignmentKind.MANUAL, by=actor.username) is None:
-            raise _conflict("no qualified engineer is available now; name one")
+    holder = frozenset({case.engineer}) if case.engineer else frozenset()
+    if username is None:  # someone else than the holder: asking for "the best" means a change
+        if assign_best(tx, case, now, AssignmentKind.MANUAL, exclude=holder, by=actor.username) is None:
+            raise _conflict("no other qualified engineer is available now; name one")
     else:
         engineer = _engineer(tx, username)
+        if engineer.username in holder:
+            raise _conflict(f"{username} already has the case", "engineer")
         _assign(tx, case, engineer.username, AssignmentKind.MANUAL, actor.username,
                 [f"chosen by {actor.username}"], now)
     return view(tx, case_id)
@@ -246,6 +326,7 @@ def acknowledge(tx: Tx, actor: Actor, case_id: UUID, now: datetime) -> dict:
     if current.acknowledged_at is None:
         repo.acknowledge(tx.connection, current.id, now)
         repo.update_case(tx.connection, case_id, acknowledged_at=now)
+        notices.withdraw(tx, _chase_of(case_id, actor.username), f"{actor.username} acknowledged the case", now)
         tx.emit(EngineerAcknowledged(case_id=case.case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                                      engineer=actor.username))
     return view(tx, case_id)
@@ -259,8 +340,7 @@ def transfer(tx: Tx, actor: Actor, case_id: UUID, to: str | None, reason: str, n
         raise Refused(403, "Forbidden", "only the assigned engineer hands a case on")
     if to is None:
         if current is not None:
-            repo.end_assignment(tx.connection, current.id, now, "handed back")
-            repo.load_changed(tx.connection, current.engineer, -1, now)
+            _end(tx, current, now, "handed back")
             repo.update_case(tx.connection, case_id, engineer=None, acknowledged_at=None)
         tx.emit(EngineerUnassigned(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                                    reasons=[f"handed back to dispatch by {actor.username}: {reason}"]))
@@ -290,14 +370,20 @@ def take_over(tx: Tx, actor: Actor, case_id: UUID, reason: str, now: datetime) -
 
 
 def escalate_to_expert(tx: Tx, actor: Actor, case_id: UUID, expert: str | None, reason: str, now: datetime) -> dict:
+    """The engineer on the case (or the desk) hands it to a technical expert."""
     case = _open_case(tx, case_id)
+    if actor.role is Role.ENGINEER and case.engineer != actor.username:
+        raise Refused(403, "Forbidden", "only the engineer on the case (or the desk) escalates it to an expert")
+    holder = frozenset({case.engineer}) if case.engineer else frozenset()
     if expert is None:
-        if assign_best(tx, case, now, AssignmentKind.EXPERT, expert=True, by=actor.username) is None:
+        if assign_best(tx, case, now, AssignmentKind.EXPERT, exclude=holder, expert=True, by=actor.username) is None:
             raise _conflict("no technical expert with the skill is available now; name one")
     else:
         engineer = _engineer(tx, expert, "expert")
         if not engineer.expert:
             raise Refused(422, "Unprocessable Content", f"{expert} is not a technical expert", "expert")
+        if engineer.username in holder:
+            raise _conflict(f"{expert} already has the case", "expert")
         _assign(tx, case, engineer.username, AssignmentKind.EXPERT, actor.username,
                 [f"escalated by {actor.username}: {reason}"], now)
     return view(tx, case_id)
@@ -320,8 +406,12 @@ def log_contact(tx: Tx, actor: Actor, case_id: UUID, activity_id: UUID, kind: Co
     """Immutable once logged; the first contact with the customer stops the remote-response clock,
     and contacting the customer acknowledges the assignment."""
     case = _open_case(tx, case_id)
-    if happened_at > now:
+    if happened_at > now + CLOCK_SKEW:
         raise Refused(422, "Unprocessable Content", "an activity cannot happen in the future", "happened_at")
+    if happened_at < case.opened_at:
+        raise Refused(422, "Unprocessable Content", "an activity cannot happen before the case was opened "
+                      f"({case.opened_at.isoformat()})", "happened_at")
+    happened_at = min(happened_at, now)
     if not repo.log_activity(tx.connection, activity_id, case_id, actor.username, kind.value, summary, happened_at):
         raise _conflict("this activity is already logged; logged activities are never changed", "activity_id")
     current = repo.current_assignment(tx.connection, case_id)
@@ -337,20 +427,38 @@ def log_contact(tx: Tx, actor: Actor, case_id: UUID, activity_id: UUID, kind: Co
 # --- visits ------------------------------------------------------------------------------------------------
 
 def require_visit(tx: Tx, actor: Actor, case_id: UUID, now: datetime) -> dict:
+    """The on-site clock starts, and the tier's minimum staffing is requested: the best available
+    engineers are asked to join the engineer who has the case, and the dispatcher is told of any
+    shortfall."""
     case = _open_case(tx, case_id)
     visit_id = uuid4()
-    repo.add_visit(tx.connection, visit_id, case_id, now)
+    required = case.staffing_required
+    repo.lock_assignments(tx.connection)  # picks read the same loads as assignments
+    crew = choose_crew(ROSTER.candidates(tx.connection, case.skills, False), _need(case, now), now, required,
+                       case.engineer)
+    members = [{"engineer": c.engineer.username, "reasons": list(c.reasons), "requested_at": now.isoformat()}
+               for c in crew.members]
+    repo.add_visit(tx.connection, visit_id, case_id, now, required, members)
     tx.emit(VisitRequired(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
-                          visit_id=visit_id))
-    if case.staffing_required > 1:
-        log.info("case %s needs %d engineers on site", case.case_number, case.staffing_required)
+                          visit_id=visit_id, staffing_required=required, lead=case.engineer,
+                          crew=[m["engineer"] for m in members], short=crew.short))
+    fields = {"required": required, "lead": case.engineer or "-"}
+    for member in crew.members:
+        notices.to_engineer(tx, member.engineer, "visit_crew", case, fields, now,
+                            dedup=f"crew:{visit_id}:{member.engineer.username}")
+    if crew.short:
+        notices.to_role(tx, "dispatcher", "staffing_short", case,
+                        {**fields, "short": crew.short, "reasons": "; ".join(crew.why_short)}, now,
+                        dedup=f"short:{visit_id}")
     return view(tx, case_id)
 
 
 def move_visit(tx: Tx, actor: Actor, case_id: UUID, visit_id: UUID, target: VisitState, now: datetime,
                eta: datetime | None = None, engineers: list[str] | None = None, signed_by: str | None = None,
                leftover_issues: str | None = None) -> dict:
-    _open_case(tx, case_id)
+    # Not only open cases: a visit may still be signed off and left after the case was resolved.
+    if repo.case(tx.connection, case_id, lock=True) is None:
+        raise _not_found()
     visit = repo.visit(tx.connection, visit_id, lock=True)
     if visit is None or visit["case_id"] != case_id:
         raise _not_found("visit")
@@ -360,10 +468,14 @@ def move_visit(tx: Tx, actor: Actor, case_id: UUID, visit_id: UUID, target: Visi
     changes: dict = {}
     if eta is not None:
         changes["eta"] = eta
-    if engineers:
-        for username in engineers:
-            _engineer(tx, username, "engineers")
-        changes["engineers"] = sorted(set(visit["engineers"]) | set(engineers))
+    named = set(engineers or ()) - set(visit["engineers"])
+    for username in sorted(named):
+        _engineer(tx, username, "engineers")
+    joining = set(named)
+    if target is VisitState.ARRIVED and actor.role is Role.ENGINEER and repo.engineer(tx.connection, actor.username):
+        joining.add(actor.username)  # whoever reports the arrival is on site
+    if joining - set(visit["engineers"]):
+        changes["engineers"] = sorted(set(visit["engineers"]) | joining)
     if target is VisitState.SIGNED_OFF:
         if not signed_by:
             raise Refused(422, "Unprocessable Content", "the customer's name is required to sign off", "signed_by")
@@ -385,6 +497,17 @@ def move_visit(tx: Tx, actor: Actor, case_id: UUID, visit_id: UUID, target: Visi
 
 # --- views -------------------------------------------------------------------------------------------------
 
+def customer_view(tx: Tx, case_id: UUID) -> dict:
+    """What a customer sees: who has the case and when they come, not the desk's reasons, handover
+    notes or engineers' activity notes (internal, as on the timeline)."""
+    seen = view(tx, case_id)
+    seen["assignments"] = [{**a, "reasons": [], "ended_because": None} for a in seen["assignments"]]
+    seen["activities"] = [{**a, "summary": a["kind"].replace("_", " ")} for a in seen["activities"]
+                          if a["kind"] != "vendor_support"]
+    seen["visits"] = [{**v, "crew": [{**m, "reasons": []} for m in v["crew"]]} for v in seen["visits"]]
+    return seen
+
+
 def view(tx: Tx, case_id: UUID) -> dict:
     case = repo.case(tx.connection, case_id)
     if case is None:
@@ -393,15 +516,25 @@ def view(tx: Tx, case_id: UUID) -> dict:
     return {"case_id": case_id, "case_number": case.case_number, "tier": case.tier, "engineer": case.engineer,
             "acknowledged_at": case.acknowledged_at, "first_contact_at": case.first_contact_at,
             "acknowledge_by": None if case.acknowledged_at or not case.engineer else _ack_by(tx, case),
-            "staffing": {"required_on_site": case.staffing_required,
-                         "on_site": max((len(v["engineers"]) for v in visits), default=0)},
+            "staffing": _staffing(case, visits),
             "assignments": repo.assignments_of(tx.connection, case_id),
             "activities": repo.activities_of(tx.connection, case_id), "visits": visits}
 
 
+def _staffing(case: DispatchCase, visits: list[dict]) -> dict:
+    """The latest visit's staffing: the tier's minimum, who was asked to join the lead, who is on site."""
+    if not visits:
+        return {"required_on_site": case.staffing_required, "requested": [], "on_site": 0, "short": 0}
+    latest = visits[-1]
+    requested = [member["engineer"] for member in latest["crew"]]
+    team = set(requested) | ({case.engineer} if case.engineer else set()) | set(latest["engineers"])
+    return {"required_on_site": latest["staffing_required"], "requested": requested,
+            "on_site": len(latest["engineers"]), "short": max(0, latest["staffing_required"] - len(team))}
+
+
 def _ack_by(tx: Tx, case: DispatchCase) -> datetime | None:
     current = repo.current_assignment(tx.connection, case.case_id)
-    return None if current is None else chase.acknowledge_by(case.tier, current.chase_anchor)
+    return None if current is None else chase.acknowledge_by(case.tier, current.chase_anchor, _desk().add)
 
 
 def escalation_raised(tx: Tx, case_id: UUID, level: str, reason: str, recipients: list[str], event_id: UUID,

@@ -12,12 +12,13 @@ from contracts.dispatch_api import (
     EngineerBody,
     LogContact,
     MoveVisit,
+    RoleContactBody,
     TakeOver,
     ToExpert,
     Transfer,
     VendorSupport,
 )
-from contracts.intake import Actor
+from contracts.intake import Actor, Role
 from contracts.sla import EscalationRaised
 from servicekit.db import Tx
 from servicekit.messaging.consumer import event_consumer
@@ -25,7 +26,7 @@ from servicekit.problems import Refused, answer
 from servicekit.rpc import rpc
 from servicekit.service import PlatformService
 
-from . import handlers
+from . import contacts, handlers
 from .adapters import repository as repo
 from .domain.visits import VisitState
 from .timers import DispatchLoops
@@ -43,11 +44,11 @@ class DispatchService(PlatformService):
     @event_consumer("case.status_changed")
     def on_status_changed(self, tx: Tx, event: CaseStatusChanged) -> None:
         handlers.status_changed(tx, event.case_id, event.from_status, event.to_status, self.loops.now(),
-                                event.assignee, event.changed_by)
+                                event.assignee, event.changed_by, event.occurred_at)
 
     @event_consumer("case.tier_changed")
     def on_tier_changed(self, tx: Tx, event: CaseTierChanged) -> None:
-        handlers.tier_changed(tx, event.case_id, event.to_tier)
+        handlers.tier_changed(tx, event.case_id, event.to_tier, event.occurred_at)
 
     @event_consumer("escalation.raised")
     def on_escalation(self, tx: Tx, event: EscalationRaised) -> None:
@@ -76,7 +77,10 @@ class DispatchService(PlatformService):
 
     @rpc
     def case_dispatch(self, correlation_id: str, actor: dict, case_id: str) -> dict:
-        return self._call(correlation_id, actor, lambda tx, a, now: handlers.view(tx, UUID(case_id)), read_only=True)
+        def work(tx, a, now):
+            seen = handlers.customer_view if a.role is Role.CUSTOMER else handlers.view
+            return seen(tx, UUID(case_id))
+        return self._call(correlation_id, actor, work, read_only=True)
 
     @rpc
     def assign(self, correlation_id: str, actor: dict, case_id: str, command: dict) -> dict:
@@ -134,3 +138,17 @@ class DispatchService(PlatformService):
             return handlers.move_visit(tx, a, UUID(case_id), UUID(visit_id), VisitState(body.state), now, body.eta,
                                        body.engineers, body.signed_by, body.leftover_issues)
         return self._call(correlation_id, actor, work)
+
+    # --- the role contact directory -------------------------------------------------------------------
+    @rpc
+    def role_contacts(self, correlation_id: str, actor: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a, now: contacts.directory(tx), read_only=True)
+
+    @rpc
+    def save_role_contact(self, correlation_id: str, actor: dict, role: str, body: dict) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a, now: contacts.save(
+            tx, role, RoleContactBody.model_validate(body), a.username, now))
+
+    @rpc
+    def remove_role_contact(self, correlation_id: str, actor: dict, role: str) -> dict:
+        return self._call(correlation_id, actor, lambda tx, a, now: contacts.remove(tx, role))

@@ -1,6 +1,7 @@
-"""Dispatch's background work in every replica: firing due chase marks (reminders, reassignments)
-and sending due notifications. Both claim rows with `FOR UPDATE SKIP LOCKED`, so several replicas
-never fire or send the same row twice."""
+"""Dispatch's background work in every replica: firing due chase marks (reminders, reassignments),
+assigning cases whose turn has come (opened while the desk was closed, or nobody could take them)
+and sending due notifications. Each claims rows with `FOR UPDATE SKIP LOCKED`, so several replicas
+never fire, assign or send the same row twice."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ class DispatchLoops(BackgroundLoops):
         self.channels = channels_from(self.settings)
 
     def loops(self) -> dict:
-        return {"dispatch_chase": self._chase_forever, "dispatch_notifications": self._notify_forever}
+        return {"dispatch_chase": self._chase_forever, "dispatch_assignments": self._assign_forever,
+                "dispatch_notifications": self._notify_forever}
 
     def get_dependency(self, worker_ctx) -> Clockwork:
         return self.clockwork
@@ -56,6 +58,9 @@ class DispatchLoops(BackgroundLoops):
 
     def _chase_forever(self) -> None:
         self._forever(handlers.fire_chase, self.settings.chase_batch_size, "chase")
+
+    def _assign_forever(self) -> None:
+        self._forever(handlers.fire_assignments, self.settings.chase_batch_size, "assignments")
 
     def _notify_forever(self) -> None:
         def send(tx, now, batch) -> int:

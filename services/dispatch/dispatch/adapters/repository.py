@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from contracts.cases import CaseStatus, Tier
 
 from ..domain.engineers import Engineer
+from ..settings import Contact
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class DispatchCase:
     acknowledged_at: datetime | None = None
     first_contact_at: datetime | None = None
     staffing_required: int = 1
+    status_at: datetime | None = None  # when the status heard last happened (older moves are ignored)
+    tier_at: datetime | None = None
+    assign_due_at: datetime | None = None  # when to try assigning it (desk closed, or nobody available)
 
     @property
     def skills(self) -> frozenset[str]:
@@ -125,8 +129,10 @@ def engineers_by_name(conn: Connection, usernames: list[str]) -> list[tuple[date
 
 
 def load_changed(conn: Connection, username: str, delta: int, now: datetime) -> None:
+    # Idle since: the last new case, or the moment the last open one went (longest idle first).
     conn.execute(text("UPDATE engineers SET open_cases = greatest(open_cases + :d, 0), "
-                      "idle_since = CASE WHEN :d > 0 THEN :now ELSE idle_since END WHERE username = :u"),
+                      "idle_since = CASE WHEN :d > 0 OR open_cases + :d <= 0 THEN :now ELSE idle_since END "
+                      "WHERE username = :u"),
                  {"d": delta, "u": username, "now": now})
 
 
@@ -176,13 +182,31 @@ def record_first_assignments(conn: Connection, rows: list[dict], now: datetime) 
         {"ids": [str(r["case_id"]) for r in rows], "names": [r["engineer"] for r in rows]})
 
 
+def _case(row: Any) -> DispatchCase:
+    values = {k: v for k, v in row.items() if k != "updated_at"}
+    return DispatchCase(**{**values, "tier": Tier(row["tier"]), "status": CaseStatus(row["status"])})
+
+
 def case(conn: Connection, case_id: UUID, lock: bool = False) -> DispatchCase | None:
     row = conn.execute(text("SELECT * FROM dispatch_cases WHERE case_id = :id" + (" FOR UPDATE" if lock else "")),
                        {"id": case_id}).mappings().first()
-    if row is None:
-        return None
-    values = {k: v for k, v in row.items() if k != "updated_at"}
-    return DispatchCase(**{**values, "tier": Tier(row["tier"]), "status": CaseStatus(row["status"])})
+    return None if row is None else _case(row)
+
+
+def assign_later(conn: Connection, when: dict[UUID, datetime | None]) -> None:
+    """Set (or clear, with None) when each case is to be assigned."""
+    if when:
+        conn.execute(text(
+            "UPDATE dispatch_cases d SET assign_due_at = v.due FROM (SELECT unnest(CAST(:ids AS uuid[])) AS case_id, "
+            "unnest(CAST(:dues AS timestamptz[])) AS due) v WHERE d.case_id = v.case_id"),
+            {"ids": [str(k) for k in when], "dues": list(when.values())})
+
+
+def claim_assignments_due(conn: Connection, now: datetime, limit: int) -> list[DispatchCase]:
+    """Cases whose assignment is due, locked for this transaction; other replicas skip them."""
+    return [_case(row) for row in conn.execute(text(
+        "SELECT * FROM dispatch_cases WHERE assign_due_at <= :now ORDER BY assign_due_at LIMIT :limit "
+        "FOR UPDATE SKIP LOCKED"), {"now": now, "limit": limit}).mappings()]
 
 
 def update_case(conn: Connection, case_id: UUID, **changes: Any) -> None:
@@ -246,9 +270,38 @@ def set_chase(conn: Connection, assignment_id: int, fired: frozenset[str],
 
 def claim_due(conn: Connection, now: datetime, limit: int) -> list[Assignment]:
     """Due chase marks, locked for this transaction; other replicas skip them (exactly once)."""
+    # The case row is locked with its assignment, as every command locks the case first: a case
+    # someone is acting on (an acknowledgement at the deadline) is skipped until they are done,
+    # instead of the two waiting on each other.
     return [_assignment(r) for r in conn.execute(text(
-        "SELECT * FROM assignments WHERE next_due_at <= :now AND ended_at IS NULL ORDER BY next_due_at "
-        "LIMIT :limit FOR UPDATE SKIP LOCKED"), {"now": now, "limit": limit})]
+        "SELECT a.* FROM assignments a JOIN dispatch_cases c ON c.case_id = a.case_id "
+        "WHERE a.next_due_at <= :now AND a.ended_at IS NULL ORDER BY a.next_due_at "
+        "LIMIT :limit FOR UPDATE OF a, c SKIP LOCKED"), {"now": now, "limit": limit})]
+
+
+# --- the role contact directory ----------------------------------------------------------------------
+
+def role_contacts(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(text("SELECT * FROM role_contacts ORDER BY role")).mappings()]
+
+
+def role_contact(conn: Connection, role: str) -> Contact | None:
+    row = conn.execute(text("SELECT name, email, phone, language FROM role_contacts WHERE role = :role"),
+                       {"role": role}).mappings().first()
+    return None if row is None else Contact(**row)
+
+
+def save_role_contact(conn: Connection, role: str, contact: Contact, by: str, at: datetime) -> None:
+    conn.execute(text(
+        "INSERT INTO role_contacts (role, name, email, phone, language, updated_by, updated_at) VALUES (:role, "
+        ":name, :email, :phone, :language, :by, :at) ON CONFLICT (role) DO UPDATE SET name = EXCLUDED.name, "
+        "email = EXCLUDED.email, phone = EXCLUDED.phone, language = EXCLUDED.language, "
+        "updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at"),
+        {"role": role, **contact.model_dump(), "by": by, "at": at})
+
+
+def delete_role_contact(conn: Connection, role: str) -> bool:
+    return conn.execute(text("DELETE FROM role_contacts WHERE role = :role"), {"role": role}).rowcount == 1
 
 
 # --- activities and visits ---------------------------------------------------------------------------
@@ -269,9 +322,12 @@ def activities_of(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
         "ORDER BY happened_at, logged_at"), {"id": case_id}).mappings()]
 
 
-def add_visit(conn: Connection, visit_id: UUID, case_id: UUID, at: datetime) -> None:
-    conn.execute(text("INSERT INTO visits (id, case_id, state, history) VALUES (:id, :case_id, 'required', :h)"),
-                 {"id": visit_id, "case_id": case_id, "h": json.dumps([["required", at.isoformat(), None]])})
+def add_visit(conn: Connection, visit_id: UUID, case_id: UUID, at: datetime, staffing_required: int,
+              crew: list[dict[str, Any]]) -> None:
+    conn.execute(text("INSERT INTO visits (id, case_id, state, history, staffing_required, crew) "
+                      "VALUES (:id, :case_id, 'required', :h, :staffing, :crew)"),
+                 {"id": visit_id, "case_id": case_id, "h": json.dumps([["required", at.isoformat(), None]]),
+                  "staffing": staffing_required, "crew": json.dumps(crew)})
 
 
 def visit(conn: Connection, visit_id: UUID, lock: bool = False) -> dict[str, Any] | None:
@@ -290,5 +346,6 @@ def update_visit(conn: Connection, visit_id: UUID, state: str, at: datetime, by:
 
 def visits_of(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(text(
-        "SELECT id, state, engineers, eta, history, sign_off, created_at FROM visits WHERE case_id = :id "
+        "SELECT id, state, engineers, eta, history, sign_off, staffing_required, crew, created_at FROM visits "
+        "WHERE case_id = :id "
         "ORDER BY created_at"), {"id": case_id}).mappings()]

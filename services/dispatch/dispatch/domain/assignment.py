@@ -4,7 +4,7 @@ outside business hours), then the least loaded, then the longest idle. Every cho
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts.cases import Tier
@@ -17,8 +17,9 @@ class Need:
     tier: Tier
     skills: frozenset[str]  # any of these (the case's vendor and system), lower case
     region: str | None
-    business_hours: bool  # is it business time now in the contract's calendar?
+    business_hours: bool  # is the desk open now?
     expert: bool = False  # only technical experts
+    makeup_day: bool = False  # today is a weekend day worked in exchange for a holiday
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def _available(engineer: Engineer, need: Need, at: datetime) -> str | None:
     """Why the engineer is available now, or None."""
     if need.tier is Tier.P1 and not need.business_hours:
         return "on call (P1 outside business hours)" if engineer.on_call_at(at) else None
-    if engineer.on_shift(at):
+    if engineer.on_shift(at, need.makeup_day):
         return "on shift now"
     if engineer.on_call_at(at):
         return "on call now"
@@ -44,7 +45,7 @@ def _available(engineer: Engineer, need: Need, at: datetime) -> str | None:
 
 
 def choose(engineers: Iterable[Engineer], need: Need, at: datetime,
-           exclude: frozenset[str] = frozenset()) -> Choice | NoOne:
+           exclude: frozenset[str] = frozenset(), excluded_because: str = "just replaced") -> Choice | NoOne:
     pool = [e for e in engineers if e.active and e.username not in exclude and (e.expert or not need.expert)]
     skilled = [e for e in pool if e.has_skill(need.skills)]
     if not skilled:
@@ -67,5 +68,33 @@ def choose(engineers: Iterable[Engineer], need: Need, at: datetime,
         else:
             reasons.append(f"next: {runner_up.username} with {runner_up.open_cases}")
     if exclude:
-        reasons.append(f"not {', '.join(sorted(exclude))} (just replaced)")
+        reasons.append(f"not {', '.join(sorted(exclude))} ({excluded_because})")
     return Choice(engineer, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class Crew:
+    """Who is asked to go on site besides the lead engineer, and how many are still missing."""
+
+    members: tuple[Choice, ...]
+    short: int
+    why_short: tuple[str, ...] = ()
+
+
+def choose_crew(engineers: Iterable[Engineer], need: Need, at: datetime, size: int,
+                lead: str | None) -> Crew:
+    """The tier's minimum on-site staffing (`size`, the lead included): the best available engineers by
+    the same rules as an assignment, each chosen once. Every pick counts as one more case for the
+    ranking, so the load spreads as it would for separate assignments."""
+    pool = {e.username: e for e in engineers}
+    taken = {lead} if lead else set()
+    members: list[Choice] = []
+    while len(taken) < size:
+        choice = choose(pool.values(), need, at, frozenset(taken), excluded_because="already on the visit")
+        if isinstance(choice, NoOne):
+            return Crew(tuple(members), size - len(taken), choice.reasons)
+        members.append(choice)
+        taken.add(choice.engineer.username)
+        chosen = choice.engineer
+        pool[chosen.username] = replace(chosen, open_cases=chosen.open_cases + 1)
+    return Crew(tuple(members), 0)

@@ -27,10 +27,15 @@ class Engineer:
     open_cases: int = 0
     idle_since: datetime | None = None
 
-    def on_shift(self, at: datetime) -> bool:
+    def on_shift(self, at: datetime, makeup_day: bool = False) -> bool:
+        """Within a shift of today's weekday; on a make-up working day (a weekend day worked in
+        exchange for a holiday), within the shift of the first weekday that has one (Monday's)."""
         local = at.astimezone(ZoneInfo(self.zone))
         now = local.time().replace(tzinfo=None)
-        return any(start <= now and (end is None or now < end) for start, end in self.shifts.get(local.weekday(), ()))
+        weekday = local.weekday()
+        if makeup_day:
+            weekday = next((day for day in range(7) if self.shifts.get(day)), weekday)
+        return any(start <= now and (end is None or now < end) for start, end in self.shifts.get(weekday, ()))
 
     def on_call_at(self, at: datetime) -> bool:
         return any(start <= at < end for start, end in self.on_call)

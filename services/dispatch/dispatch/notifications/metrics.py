@@ -18,9 +18,11 @@ class Outcome(StrEnum):
     SENT = "sent"
     RETRIED = "retried"  # this attempt failed; another is scheduled
     FAILED = "failed"  # given up: the last attempt failed, or the failure cannot pass
+    WITHDRAWN = "withdrawn"  # not sent: its reason went away first
 
 
-NOTIFICATIONS = Counter("sd_notifications_total", "Notification delivery attempts per channel and outcome.",
+NOTIFICATIONS = Counter("sd_notifications_total",
+                        "Notification delivery attempts per channel and outcome (and notices withdrawn unsent).",
                         ("channel", "outcome"))
 DELIVERY_SECONDS = Histogram("sd_notification_delivery_seconds", "How long one attempt to hand a notification "
                                                                  "to its channel took (failed ones included).",
@@ -43,3 +45,9 @@ def count(channel: str, outcome: Outcome, seconds: float | None) -> None:
     NOTIFICATIONS.labels(str(channel), outcome.value).inc()
     if seconds is not None:
         DELIVERY_SECONDS.labels(str(channel)).observe(seconds)
+
+
+def withdrawn(channels: list[str]) -> None:
+    """Notices withdrawn unsent (call once their transaction has committed)."""
+    for channel in channels:
+        NOTIFICATIONS.labels(str(channel), Outcome.WITHDRAWN.value).inc()

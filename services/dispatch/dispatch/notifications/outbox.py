@@ -48,7 +48,7 @@ MAX_ERROR = 2000  # characters of a failure reason kept (the event's limit)
 def queue(conn: Connection, *, case_id: UUID, notice: templates.Notice | str,
           channel: NotificationChannel | str, recipient: str, language: templates.Language | str,
           fields: Mapping[str, object], deliver_at: datetime, dedup_key: str, notification_id: UUID | None = None,
-          correlation_id: str | None = None, zone: str = "Asia/Shanghai") -> UUID | None:
+          correlation_id: str | None = None, zone: str = "Asia/Shanghai", about: str | None = None) -> UUID | None:
     """Render `notice` for `channel` and queue it for `deliver_at`; returns its id, or None when a
     notification with this `dedup_key` was queued before (nothing is inserted then).
 
@@ -57,7 +57,7 @@ def queue(conn: Connection, *, case_id: UUID, notice: templates.Notice | str,
     the delivery traces back to what caused the notice. Instants in the text are shown in `zone`."""
     row = prepare(case_id=case_id, notice=notice, channel=channel, recipient=recipient, language=language,
                   fields=fields, deliver_at=deliver_at, dedup_key=dedup_key, notification_id=notification_id,
-                  correlation_id=correlation_id, zone=zone)
+                  correlation_id=correlation_id, zone=zone, about=about)
     inserted = queue_many(conn, [row])
     return row["id"] if inserted else None
 
@@ -65,8 +65,9 @@ def queue(conn: Connection, *, case_id: UUID, notice: templates.Notice | str,
 def prepare(*, case_id: UUID, notice: templates.Notice | str, channel: NotificationChannel | str,
             recipient: str, language: templates.Language | str, fields: Mapping[str, object], deliver_at: datetime,
             dedup_key: str, notification_id: UUID | None = None, correlation_id: str | None = None,
-            zone: str = "Asia/Shanghai") -> dict:
-    """A notification row, rendered and checked, ready for `queue_many`."""
+            zone: str = "Asia/Shanghai", about: str | None = None) -> dict:
+    """A notification row, rendered and checked, ready for `queue_many`. `about` names what the
+    notice is about (for example `assignment:42`), so that `withdraw` can take it back unsent."""
     channel = NotificationChannel(channel)
     rendered = templates.render(notice, language, fields, zone)
     if not recipient.strip() or len(recipient) > 320:
@@ -75,16 +76,19 @@ def prepare(*, case_id: UUID, notice: templates.Notice | str, channel: Notificat
         raise ValueError("dedup_key must have 1 to 300 characters")
     if deliver_at.tzinfo is None:
         raise ValueError("deliver_at must carry a time zone")
+    if about is not None and not 0 < len(about) <= 200:
+        raise ValueError("about must have 1 to 200 characters")
     notification_id = notification_id or uuid4()
     body = rendered.body if channel is NotificationChannel.EMAIL else rendered.text
     correlation_id = (correlation_id or f"notification:{notification_id}")[:128]  # the envelope's limit
     return {"id": notification_id, "dedup_key": dedup_key, "case_id": case_id, "notice": templates.Notice(notice).value,
             "channel": channel.value, "recipient": recipient.strip(), "language": templates.Language(language).value,
-            "subject": rendered.subject, "body": body, "correlation_id": correlation_id, "deliver_at": deliver_at}
+            "subject": rendered.subject, "body": body, "correlation_id": correlation_id, "deliver_at": deliver_at,
+            "about": about}
 
 
 _COLUMNS = ("id", "dedup_key", "case_id", "notice", "channel", "recipient", "language", "subject", "body",
-            "correlation_id", "deliver_at")
+            "correlation_id", "deliver_at", "about")
 
 
 def queue_many(conn: Connection, rows: list[dict]) -> int:
@@ -160,6 +164,24 @@ def deliver_due(conn: Connection, now: datetime, channels: Mapping[str, Channel]
                 outcome=NotificationOutcome(step.status), attempts=attempts,
                 error=None if error is None else error[:MAX_ERROR]))
     return events
+
+
+def withdraw(conn: Connection, about: str, because: str, now: datetime) -> list[NotificationDelivered]:
+    """Take back the notices about `about` that are not sent yet (held for quiet hours, or waiting
+    for a retry): their reason went away. A notice being sent right now is locked by its sender and
+    skipped (it is on its way; waiting for the sender could take a slow SMTP server's timeouts,
+    with the caller's locks held). Returns the events
+    that put each withdrawal on the timeline; count them with `metrics.withdrawn` once committed."""
+    rows = conn.execute(text(
+        "UPDATE notifications SET status = 'withdrawn', last_error = :because WHERE id IN (SELECT id FROM "
+        "notifications WHERE about = :about AND status = 'pending' FOR UPDATE SKIP LOCKED) "
+        "RETURNING id, case_id, notice, channel, recipient, attempts, correlation_id"),
+        {"about": about, "because": because[:MAX_ERROR]}).all()
+    return [NotificationDelivered(correlation_id=row.correlation_id, case_id=row.case_id, occurred_at=now,
+                                  notification_id=row.id, channel=NotificationChannel(row.channel),
+                                  recipient=row.recipient, notice=row.notice, outcome=NotificationOutcome.WITHDRAWN,
+                                  attempts=row.attempts, error=because[:MAX_ERROR])
+            for row in rows if row.case_id is not None]
 
 
 def next_due(conn: Connection) -> datetime | None:

@@ -13,6 +13,7 @@ small part of them that quiet hours need.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,6 +71,51 @@ def intervals_on(day: date, *, weekly: WeeklyHours, zone: ZoneInfo, holidays: Se
         if b > a:  # a DST gap can swallow a short interval: it then has no time in it
             result.append((a, b))
     return result
+
+
+def add_business_minutes(start: datetime, minutes: float, *, weekly: WeeklyHours, zone: str,
+                         holidays: Set[date] = frozenset(), makeup_days: Set[date] = frozenset()) -> datetime:
+    """The instant (UTC) at which `minutes` of business time have passed since `start`."""
+    left, tz = timedelta(minutes=minutes), ZoneInfo(zone)
+    instant = next_opening(start, weekly=weekly, zone=zone, holidays=holidays, makeup_days=makeup_days)
+    day = instant.astimezone(tz).date() - timedelta(days=1)
+    for _ in range(MAX_DAYS):
+        for a, b in intervals_on(day, weekly=weekly, zone=tz, holidays=holidays, makeup_days=makeup_days):
+            if b <= instant:
+                continue
+            a = max(a, instant)
+            if b - a >= left:
+                return a + left
+            left -= b - a
+        day += timedelta(days=1)
+    raise NoBusinessHours(f"{minutes} business minutes from {start.isoformat()} do not fit in {MAX_DAYS} days")
+
+
+@dataclass(frozen=True)
+class DeskHours:
+    """The service desk's business hours: when non-P1 work is dispatched and chased, and when non-P1
+    notices go out."""
+
+    weekly: WeeklyHours
+    zone: str
+    holidays: frozenset[date] = frozenset()
+    makeup_days: frozenset[date] = frozenset()
+
+    def _kw(self) -> dict:
+        return {"weekly": self.weekly, "zone": self.zone, "holidays": self.holidays, "makeup_days": self.makeup_days}
+
+    def is_open(self, at: datetime) -> bool:
+        return next_opening(at, **self._kw()) == _utc(at)
+
+    def next_opening(self, at: datetime) -> datetime:
+        return next_opening(at, **self._kw())
+
+    def add(self, start: datetime, minutes: float) -> datetime:
+        return add_business_minutes(start, minutes, **self._kw())
+
+    def is_makeup_day(self, at: datetime) -> bool:
+        """Is `at` on a make-up working day (a weekend day worked in exchange for a holiday)?"""
+        return at.astimezone(ZoneInfo(self.zone)).date() in self.makeup_days
 
 
 def usual_hours(weekly: WeeklyHours) -> Sequence[Interval]:

@@ -6,7 +6,7 @@ service's). Complex values are JSON, e.g.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,6 +84,11 @@ class NotificationSettings(ServiceSettings):
     def days_off_and_on(self) -> tuple[frozenset[date], frozenset[date]]:
         """(holidays, make-up working days): the configured ones, plus the official ones if wanted."""
         return _days_off_and_on(self.notify_holidays, self.notify_makeup_days, self.notify_official_days)
+
+    @cached_property
+    def desk_hours(self) -> quiet_hours.DeskHours:
+        holidays, makeup = self.days_off_and_on
+        return quiet_hours.DeskHours(self.notify_business_hours, self.notify_zone, holidays, makeup)
 
     def deliver_at(self, now: datetime, tier: str | None) -> datetime:
         """When a notice about a case of `tier`, raised at `now`, goes out under these business hours."""

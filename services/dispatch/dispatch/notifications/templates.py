@@ -29,6 +29,8 @@ class Notice(StrEnum):
     ESCALATION = "escalation"  # to a manager level L1..L5
     UNASSIGNED = "unassigned"  # to the dispatcher: no qualified engineer
     P1_OPENED = "p1_opened"  # to the project manager: a catastrophic case was opened
+    VISIT_CREW = "visit_crew"  # to an engineer: join the on-site visit the tier's staffing needs
+    STAFFING_SHORT = "staffing_short"  # to the dispatcher: fewer engineers available than the visit needs
 
 
 class Language(StrEnum):
@@ -102,6 +104,8 @@ _REASONS = _Choice({
 _REPLACED = _Choice({
     False: {Language.ZH: "已提醒该工程师", Language.EN: "the engineer has been reminded"},
     True: {Language.ZH: "工单已改派给其他工程师", Language.EN: "the case has been reassigned to another engineer"},
+    "kept": {Language.ZH: "暂无其他可用工程师，工单仍由该工程师处理",
+             Language.EN: "nobody else is available, so the engineer keeps the case"},
 })
 
 TEMPLATES: dict[Notice, _Template] = {
@@ -185,6 +189,31 @@ TEMPLATES: dict[Notice, _Template] = {
             "CRITICAL case {case_number} opened",
             "A critical ({tier}) case {case_number} has been opened: {title}",
             "CRITICAL {tier} case {case_number} opened. {title}"),
+    }),
+    Notice.VISIT_CREW: _Template({
+        Language.ZH: _Words(
+            "【{tier}】工单 {case_number} 需要您到现场",
+            "工单 {case_number}（{tier}）需要 {required} 名工程师到现场，负责人：{lead}。请您加入本次现场服务。"
+            "\n\n{title}",
+            "【{tier}】工单{case_number}需{required}人到现场，负责人{lead}，请您加入现场服务。{title}"),
+        Language.EN: _Words(
+            "[{tier}] Case {case_number}: you are needed on site",
+            "Case {case_number} ({tier}) needs {required} engineers on site, led by {lead}. Please join the "
+            "visit.\n\n{title}",
+            "[{tier}] Case {case_number} needs {required} engineers on site, led by {lead}. Please join. {title}"),
+    }),
+    Notice.STAFFING_SHORT: _Template({
+        Language.ZH: _Words(
+            "【{tier}】工单 {case_number}：现场人员不足 {short} 名",
+            "工单 {case_number}（{tier}）现场服务需要 {required} 名工程师，仍缺 {short} 名：{reasons}。"
+            "\n\n请手动安排。\n\n{title}",
+            "【{tier}】工单{case_number}现场需{required}人，缺{short}人（{reasons}），请手动安排。{title}"),
+        Language.EN: _Words(
+            "[{tier}] Case {case_number}: on-site crew {short} short",
+            "The on-site visit for case {case_number} ({tier}) needs {required} engineers and is {short} short: "
+            "{reasons}.\n\nPlease add engineers to the visit.\n\n{title}",
+            "[{tier}] Case {case_number}: visit needs {required} engineers, {short} short ({reasons}). Please add "
+            "engineers. {title}"),
     }),
 }
 

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from contracts.cases import Tier
 from dispatch.domain import chase
-from dispatch.domain.assignment import Choice, Need, NoOne, choose
+from dispatch.domain.assignment import Choice, Need, NoOne, choose, choose_crew
 from dispatch.domain.engineers import Engineer
 from dispatch.domain.visits import VisitState, allowed, why_not
+from dispatch.notifications.settings import NotificationSettings
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = ((time(9), time(18)),)
@@ -88,10 +89,65 @@ def test_a_visit_ends_only_after_the_customers_sign_off() -> None:
     assert why_not(VisitState.WORK_DONE, VisitState.LEFT).startswith("a visit ends only after the customer")
 
 
-def test_business_time_follows_chinas_working_days() -> None:
-    from dispatch.domain.business_hours import business_time
+def test_a_p1_crew_is_the_three_best_besides_the_lead_spreading_the_load() -> None:
+    # P1 needs 4 on site. Wang leads. Of the rest, chen lacks the skill and sun is off shift (no
+    # night rota at 10:00 does not matter: his shift list is empty). Zhao (1 case), li (1) and
+    # ma (3, south) remain: the two locals first, least loaded; then ma, the nearest available.
+    team = [eng("wang"), eng("zhao", load=1, idle=at(9)), eng("li", load=1, idle=at(7)),
+            eng("ma", regions=("south",), load=3), eng("chen", skills=("cisco",)), eng("sun", shifts={})]
+    crew = choose_crew(team, need(Tier.P1), at(10), size=4, lead="wang")
+    assert [c.engineer.username for c in crew.members] == ["li", "zhao", "ma"]
+    assert crew.short == 0
+    assert crew.members[0].reasons[-1] == "not wang (already on the visit)"
+    assert "nobody available covers region north: nearest available" in crew.members[2].reasons
 
-    assert business_time(datetime(2026, 10, 1, 10, tzinfo=SH)) is False  # National Day, a Thursday
-    assert business_time(datetime(2026, 10, 10, 10, tzinfo=SH)) is True  # the make-up Saturday
-    assert business_time(at(18)) is False  # closing time is outside
-    assert business_time(datetime(2030, 1, 7, 10, tzinfo=SH)) is True  # a year the package lacks: weekdays
+
+def test_a_crew_counts_each_pick_as_one_more_case() -> None:
+    # Li (0 cases) is picked first and then counts 1, like zhao (1, idle since 09:00) - li has been
+    # idle since 07:00 but is taken, so zhao is next, not li again.
+    team = [eng("li", load=0, idle=at(7)), eng("zhao", load=1, idle=at(9)), eng("wang", load=5)]
+    crew = choose_crew(team, need(Tier.P2), at(10), size=2, lead=None)
+    assert [c.engineer.username for c in crew.members] == ["li", "zhao"]
+
+
+def test_a_crew_short_of_engineers_says_how_many_and_why() -> None:
+    team = [eng("wang"), eng("zhao"), eng("chen", skills=("cisco",))]
+    crew = choose_crew(team, need(Tier.P1), at(10), size=4, lead="wang")
+    assert [c.engineer.username for c in crew.members] == ["zhao"]
+    assert crew.short == 2
+    assert crew.why_short == ("no active engineer has any of the skills ['avaya']",)
+
+
+def test_a_p3_lead_alone_is_the_whole_crew() -> None:
+    crew = choose_crew([eng("wang"), eng("zhao")], need(Tier.P3), at(10), size=1, lead="wang")
+    assert crew.members == () and crew.short == 0
+
+
+def test_p2_to_p4_are_chased_in_business_minutes_p1_around_the_clock() -> None:
+    desk = NotificationSettings().desk_hours  # Mon-Fri 09-18 Shanghai
+    friday = datetime(2026, 11, 20, 17, 50, tzinfo=SH)
+    # P3 assigned Friday 17:50: 10 minutes left that day; the 30-minute reminder is Monday 09:20,
+    # the reassignment (45) Monday 09:35, the acknowledgement deadline (60) Monday 09:50.
+    assert chase.next_mark(Tier.P3, friday, frozenset(), desk.add) == ("remind:30", at(9, 20))
+    assert chase.next_mark(Tier.P3, friday, frozenset({"remind:30"}), desk.add) == ("reassign", at(9, 35))
+    assert chase.acknowledge_by(Tier.P3, friday, desk.add) == at(9, 50)
+    # P1 at the same moment: 30 minutes of wall-clock time, Friday 18:20.
+    assert chase.next_mark(Tier.P1, friday, frozenset(), desk.add) == ("reassign", friday + timedelta(minutes=30))
+
+
+def test_a_reassignment_does_not_replay_reminders_already_due() -> None:
+    # P2 reassigned at 10:30: the 30-minute reminder was the replaced engineer's; only 10:45 is left.
+    fired = frozenset({"reassign"})
+    assert chase.passed_reminders(Tier.P2, at(10), fired, at(10, 30)) == {"remind:30"}
+    assert chase.next_mark(Tier.P2, at(10), fired | {"remind:30"}) == ("remind:45", at(10, 45))
+    # P3 reassigned at 10:45: the 30 already fired, the 45 is as old as the reassignment: none left.
+    assert chase.passed_reminders(Tier.P3, at(10), frozenset({"remind:30", "reassign"}), at(10, 45)) == {"remind:45"}
+
+
+def test_on_a_make_up_saturday_a_weekday_engineer_works_mondays_hours() -> None:
+    saturday = datetime(2026, 10, 10, 10, tzinfo=SH)  # worked in exchange for the National Day holidays
+    wang = eng("wang")
+    assert not wang.on_shift(saturday)
+    assert wang.on_shift(saturday, makeup_day=True)
+    choice = choose([wang], Need(Tier.P3, frozenset({"avaya"}), "north", True, makeup_day=True), saturday)
+    assert isinstance(choice, Choice) and "on shift now" in choice.reasons

@@ -146,3 +146,23 @@ def test_the_settings_default_to_china_5x8_with_the_official_days(monkeypatch: p
     monkeypatch.setenv("SD_NOTIFY_ZONE", "Mars/Olympus_Mons")
     with pytest.raises(ValueError, match="unknown time zone"):
         NotificationSettings()
+
+
+def test_the_desk_hours_follow_chinas_working_days() -> None:
+    desk = NotificationSettings().desk_hours  # Mon-Fri 09-18 Shanghai with the official days
+    assert not desk.is_open(at(2026, 10, 1, 10))  # National Day, a Thursday
+    assert desk.is_open(at(2026, 10, 10, 10)) and desk.is_makeup_day(at(2026, 10, 10, 10))  # make-up Saturday
+    assert not desk.is_open(at(2026, 11, 23, 18))  # closing time is outside
+    assert desk.is_open(at(2030, 1, 7, 10))  # a year the package lacks: plain weekdays
+
+
+def test_business_minutes_skip_nights_weekends_and_holidays() -> None:
+    desk = NotificationSettings().desk_hours
+    # Friday 17:50 + 30: 10 min on Friday, 20 on Monday 23 Nov -> 09:20.
+    assert desk.add(at(2026, 11, 20, 17, 50), 30) == at(2026, 11, 23, 9, 20)
+    # Wednesday 20:00 (closed) + 45: counted from Thursday's opening -> 09:45.
+    assert desk.add(at(2026, 11, 25, 20), 45) == at(2026, 11, 26, 9, 45)
+    # Wednesday 30 Sep 17:30 + 60: 30 min that day; 1-7 Oct are holidays; Thursday 8 Oct 09:30.
+    assert desk.add(at(2026, 9, 30, 17, 30), 60) == at(2026, 10, 8, 9, 30)
+    # Inside one opening nothing is skipped.
+    assert desk.add(at(2026, 11, 23, 10), 30) == at(2026, 11, 23, 10, 30)

@@ -28,6 +28,7 @@ FIELDS: dict[str, object] = {
     "case_number": "2026-000123", "title": "Core switch down in building A", "tier": "P2",
     "acknowledge_by": ACK_BY, "minutes": 30, "engineer": "Wang Wei", "replaced": False, "level": "L2",
     "reason": "not_resolved", "reasons": ["no engineer with skill huawei", "nobody on shift in north"],
+    "required": 4, "short": 2, "lead": "Wang Wei",
 }
 
 
@@ -134,3 +135,9 @@ def test_truncation_keeps_whole_characters() -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     assert truncate("y" * 156 + family + "tail", 160) == "y" * 156 + ELLIPSIS
     assert truncate("words and   spaces", 12) == "words and" + ELLIPSIS
+
+
+def test_the_dispatcher_is_told_when_nobody_else_can_take_the_case() -> None:
+    kept = render(Notice.DISPATCHER_ALERT, Language.EN, {**FIELDS, "minutes": 45, "replaced": "kept"})
+    assert "nobody else is available, so the engineer keeps the case" in kept.body
+    assert "reassigned" not in kept.body

@@ -93,7 +93,8 @@ def entry_for(event: Event) -> Entry | None:
                          f"{event.minutes} min; the dispatcher was told", at, internal=True,
                          data={"engineer": event.engineer, "minutes": event.minutes})
         case NotificationDelivered():
-            what = "sent" if event.outcome.value == "sent" else f"failed after {event.attempts} attempt(s)"
+            what = {"sent": "sent", "withdrawn": f"withdrawn unsent ({event.error})"}.get(
+                event.outcome.value, f"failed after {event.attempts} attempt(s)")
             return Entry("notification", "dispatch", f"{event.notice} {event.channel.value} to {event.recipient} "
                          f"{what}", at, internal=True,
                          data={"notice": event.notice, "channel": event.channel.value, "outcome": event.outcome.value,
@@ -110,7 +111,9 @@ def entry_for(event: Event) -> Entry | None:
             return Entry("contact", event.engineer, f"{event.kind.value.replace('_', ' ')} contact with the customer",
                          at, data={"activity_id": str(event.activity_id)})
         case VisitRequired():
-            return Entry("visit", "dispatch", "on-site visit required", at, data={"visit_id": str(event.visit_id)})
+            return Entry("visit", "dispatch", _visit_required(event), at,
+                         data={"visit_id": str(event.visit_id), "staffing_required": event.staffing_required,
+                               "lead": event.lead, "crew": event.crew, "short": event.short})
         case VisitArrived():
             return Entry("visit", event.engineer, "engineer arrived on site", at,
                          data={"visit_id": str(event.visit_id)})
@@ -120,3 +123,14 @@ def entry_for(event: Event) -> Entry | None:
             return Entry("spare", "spares", "spare part delivered on site", at,
                          data={"request_id": str(event.request_id)})
     return None
+
+
+def _visit_required(event: VisitRequired) -> str:
+    parts = [f"on-site visit required: {event.staffing_required} engineer(s) on site"]
+    if event.lead:
+        parts.append(f"lead {event.lead}")
+    if event.crew:
+        parts.append(f"asked to join: {', '.join(event.crew)}")
+    if event.short:
+        parts.append(f"{event.short} still to find")
+    return "; ".join(parts)
