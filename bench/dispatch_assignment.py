@@ -115,7 +115,7 @@ def main() -> None:
                 SELECT count(*) FILTER (WHERE NOT (e.skills && string_to_array(c.skill, '|'))),
                        count(*) FILTER (WHERE e.shifts = '{}'::jsonb),
                        count(*) FILTER (WHERE NOT c.region = ANY(e.regions)
-                                        AND NOT a.reasons::text LIKE '%nearest available%'),
+                                        AND NOT a.reasons::text LIKE '%chosen from other regions%'),
                        count(*) FILTER (WHERE jsonb_array_length(a.reasons) < 4)
                 FROM assignments a JOIN dispatch_cases c USING (case_id) JOIN engineers e ON e.username = a.engineer
             """)

@@ -161,4 +161,4 @@ def test_a_p1_at_night_goes_to_the_engineer_on_call(chain) -> None:
     reasons = view["assignments"][-1]["reasons"]
     assert view["engineer"] == "engineer.wang"
     assert "on call (P1 outside business hours)" in reasons
-    assert "nobody available covers region south: nearest available" in reasons
+    assert "nobody available covers region south: chosen from other regions" in reasons

@@ -94,8 +94,9 @@ class EventConsumer(Consumer):
     queue_consumer = SafeQueueConsumer()
     parking_provider = ParkingProvider()
 
-    def __init__(self, event_types: tuple[str, ...], **kwargs) -> None:
+    def __init__(self, event_types: tuple[str, ...], batch_size: int | None = None, **kwargs) -> None:
         self.event_types = event_types
+        self._batch_size = batch_size
         super().__init__(queue=None, **kwargs)
 
     def setup(self) -> None:
@@ -103,7 +104,7 @@ class EventConsumer(Consumer):
         self.service = self.container.service_name
         self.max_attempts = settings.consumer_max_attempts
         self.retry_delay_ms = settings.consumer_retry_delay_ms
-        self.batch_size = settings.consumer_batch_size
+        self.batch_size = self._batch_size or settings.consumer_batch_size
         self._waiting: LightQueue = LightQueue()
         self.queue_name = f"{self.service}.{self.method_name}"
         self.queue = topology.consumer_queue(self.queue_name,
@@ -200,10 +201,12 @@ class EventConsumer(Consumer):
         self.queue_consumer.ack_message(message)
 
 
-def event_consumer(*event_types: str, whole_batch: bool = False) -> Callable:
+def event_consumer(*event_types: str, whole_batch: bool = False, batch_size: int | None = None) -> Callable:
     """Decorate `handler(self, tx, event)`; it runs once per event, inside `tx`, with the inbox claim.
     With `whole_batch`, `handler(self, tx, events)` runs once per batch with its new events (a
-    failure still isolates each event: they are handled again alone, as batches of one)."""
+    failure still isolates each event: they are handled again alone, as batches of one).
+    `batch_size` overrides the service's `consumer_batch_size` for this handler (a bulk handler
+    whose per-batch work is large gains from bigger batches; the prefetch must allow them)."""
     if not event_types:
         raise ValueError("an event consumer handles at least one event type")
 
@@ -254,6 +257,6 @@ def event_consumer(*event_types: str, whole_batch: bool = False) -> Callable:
                 metrics.HANDLER_DURATION.labels(service.name, event.event_type).observe(share)
             return outcomes
 
-        return EventConsumer.decorator(event_types)(consume)
+        return EventConsumer.decorator(event_types, batch_size=batch_size)(consume)
 
     return decorate

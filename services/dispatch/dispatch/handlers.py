@@ -4,7 +4,6 @@ outbox) commit together."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -32,7 +31,7 @@ from .adapters import repository as repo
 from .adapters.repository import DispatchCase
 from .adapters.roster import Roster
 from .domain import chase
-from .domain.assignment import Choice, Need, NoOne, choose, choose_crew
+from .domain.assignment import Choice, Need, NoOne, Pool, choose, choose_crew
 from .domain.engineers import Engineer
 from .domain.visits import MIN_STAFFING, VisitState, allowed, why_not
 from .notifications import outbox
@@ -100,9 +99,8 @@ def follow(tx: Tx, events: list[CaseOpened], now: datetime) -> None:
         return
     repo.lock_assignments(tx.connection)
     skills = frozenset().union(*(c.skills for c in cases))
-    roster = {e.username: e for e in ROSTER.candidates(tx.connection, skills if all(c.skills for c in cases)
-                                                       else frozenset())}
     desk = _desk()
+    pool = Pool(ROSTER.candidates(tx.connection, skills), now, desk.is_makeup_day(now))
     rows, notes, announced, later = [], [], [], {}
     for case in cases:
         if case.tier is Tier.P1:  # a catastrophic case notifies the project manager at once
@@ -111,12 +109,12 @@ def follow(tx: Tx, events: list[CaseOpened], now: datetime) -> None:
             later[case.case_id] = desk.next_opening(now)
             tx.emit(_waiting(tx, case, now, later[case.case_id]))
             continue
-        choice = choose(roster.values(), _need(case, now), now)
+        choice = pool.choose(_need(case, now))
         if not isinstance(choice, Choice):
             later[case.case_id] = _nobody(tx, case, now, choice)
             continue
         engineer = choice.engineer
-        roster[engineer.username] = replace(engineer, open_cases=engineer.open_cases + 1, idle_since=now)
+        pool.took(engineer.username)
         mark, due = chase.next_mark(case.tier, now, frozenset(), desk.add) or (None, None)
         rows.append({"case_id": case.case_id, "engineer": engineer.username, "kind": AssignmentKind.AUTOMATIC.value,
                      "by": DESK, "reasons": list(choice.reasons), "mark": mark, "due": due})

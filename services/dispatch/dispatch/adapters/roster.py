@@ -31,8 +31,16 @@ class Roster:
             with self._lock:
                 self._profiles.update({e.username: (stamp, e) for stamp, e in fresh})
         result = []
-        for row in rows:
-            cached = self._profiles.get(row.username)
-            if cached is not None:
-                result.append(replace(cached[1], open_cases=row.open_cases, idle_since=row.idle_since))
+        with self._lock:
+            for row in rows:
+                cached = self._profiles.get(row.username)
+                if cached is None:
+                    continue
+                stamp, engineer = cached
+                if (engineer.open_cases, engineer.idle_since) != (row.open_cases, row.idle_since):
+                    # Keep the current load in the cache: most engineers' loads did not change
+                    # since the last batch, and copying 500 profiles per batch showed in profiles.
+                    engineer = replace(engineer, open_cases=row.open_cases, idle_since=row.idle_since)
+                    self._profiles[row.username] = (stamp, engineer)
+                result.append(engineer)
         return result

@@ -3,6 +3,7 @@ outside business hours), then the least loaded, then the longest idle. Every cho
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,43 +34,94 @@ class NoOne:
     reasons: tuple[str, ...]
 
 
-def _available(engineer: Engineer, need: Need, at: datetime) -> str | None:
-    """Why the engineer is available now, or None."""
-    if need.tier is Tier.P1 and not need.business_hours:
-        return "on call (P1 outside business hours)" if engineer.on_call_at(at) else None
-    if engineer.on_shift(at, need.makeup_day):
-        return "on shift now"
-    if engineer.on_call_at(at):
-        return "on call now"
-    return None
+ELSEWHERE = "chosen from other regions"
+
+
+class Pool:
+    """The engineers at one instant, for many decisions in a row: who is available is worked out
+    once per engineer, candidates are indexed by skill and region, and a pick counts as one more
+    case for the decisions after it. `choose()` below is one decision on a fresh pool."""
+
+    def __init__(self, engineers: Iterable[Engineer], at: datetime, makeup_day: bool = False) -> None:
+        self.at = at
+        self.makeup_day = makeup_day
+        self.engineers = {e.username: e for e in engineers if e.active}
+        self.loads = {u: e.open_cases for u, e in self.engineers.items()}
+        self.idle = {u: e.idle_since or at for u, e in self.engineers.items()}
+        self._why: dict[tuple[str, bool], str | None] = {}  # (engineer, P1 outside business hours?) -> why
+        self._index: dict[tuple[bool, str | None, str | None], list[str]] = {}
+        self._by_skill: dict[str, list[str]] = {}
+        for name, e in self.engineers.items():
+            for skill in e.skills:
+                self._by_skill.setdefault(skill, []).append(name)
+
+    def took(self, username: str) -> None:
+        """`username` was just given a case: one more open case, and no longer idle."""
+        self.loads[username] += 1
+        self.idle[username] = self.at
+
+    def why(self, name: str, p1_at_night: bool) -> str | None:
+        """Why the engineer is available now, or None (worked out once per engineer)."""
+        key = (name, p1_at_night)
+        if key not in self._why:
+            e, reason = self.engineers[name], None
+            if p1_at_night:
+                reason = "on call (P1 outside business hours)" if e.on_call_at(self.at) else None
+            elif e.on_shift(self.at, self.makeup_day):
+                reason = "on shift now"
+            elif e.on_call_at(self.at):
+                reason = "on call now"
+            self._why[key] = reason
+        return self._why[key]
+
+    def _candidates(self, p1_at_night: bool, skill: str | None, region: str | None) -> list[str]:
+        """Available engineers with `skill` (None: any) covering `region` (None: anywhere)."""
+        key = (p1_at_night, skill, region)
+        if key not in self._index:
+            names = self.engineers if skill is None else self._by_skill.get(skill, ())
+            self._index[key] = [n for n in names if (region is None or region in self.engineers[n].regions)
+                                and self.why(n, p1_at_night) is not None]
+        return self._index[key]
+
+    def choose(self, need: Need, exclude: frozenset[str] = frozenset(),
+               excluded_because: str = "just replaced") -> Choice | NoOne:
+        night = need.tier is Tier.P1 and not need.business_hours
+        skills = sorted(need.skills) or [None]
+        region = need.region.lower() if need.region else None
+
+        def eligible(names: Iterable[str]) -> set[str]:
+            return {n for n in names if n not in exclude and (self.engineers[n].expert or not need.expert)}
+
+        local = eligible(n for s in skills for n in self._candidates(night, s, region))
+        region_note = f"covers region {need.region}" if need.region else "no region required"
+        if not local:
+            local = eligible(n for s in skills for n in self._candidates(night, s, None))
+            region_note = f"nobody available covers region {need.region}: {ELSEWHERE}"
+        if not local:
+            skilled = eligible(n for n, e in self.engineers.items() if e.has_skill(need.skills))
+            if not skilled:
+                return NoOne((f"no active engineer has any of the skills {sorted(need.skills)}",))
+            return NoOne((f"{len(skilled)} engineer(s) have the skill, none is available now",))
+        ranked = heapq.nsmallest(2, local, key=lambda n: (self.loads[n], self.idle[n], n))
+        name = ranked[0]
+        engineer = replace(self.engineers[name], open_cases=self.loads[name], idle_since=self.idle[name])
+        reasons = [f"has skill {sorted(engineer.skills & need.skills)[0]}" if need.skills else "no skill required",
+                   region_note, self.why(name, night), f"least loaded: {self.loads[name]} open case(s)"]
+        if len(ranked) > 1:
+            runner_up = ranked[1]
+            if self.loads[runner_up] == self.loads[name]:
+                reasons.append(f"idle longer than {runner_up}")
+            else:
+                reasons.append(f"next: {runner_up} with {self.loads[runner_up]}")
+        if exclude:
+            reasons.append(f"not {', '.join(sorted(exclude))} ({excluded_because})")
+        return Choice(engineer, tuple(reasons))
 
 
 def choose(engineers: Iterable[Engineer], need: Need, at: datetime,
            exclude: frozenset[str] = frozenset(), excluded_because: str = "just replaced") -> Choice | NoOne:
-    pool = [e for e in engineers if e.active and e.username not in exclude and (e.expert or not need.expert)]
-    skilled = [e for e in pool if e.has_skill(need.skills)]
-    if not skilled:
-        return NoOne((f"no active engineer has any of the skills {sorted(need.skills)}",))
-    available = [(e, why) for e in skilled if (why := _available(e, need, at)) is not None]
-    if not available:
-        return NoOne((f"{len(skilled)} engineer(s) have the skill, none is available now",))
-    local = [(e, why) for e, why in available if e.covers(need.region)]
-    region_note = f"covers region {need.region}" if need.region else "no region required"
-    if not local:
-        local, region_note = available, f"nobody available covers region {need.region}: nearest available"
-    ranked = sorted(local, key=lambda pair: (pair[0].open_cases, pair[0].idle_since or at, pair[0].username))
-    engineer, why = ranked[0]
-    reasons = [f"has skill {sorted(engineer.skills & need.skills)[0]}" if need.skills else "no skill required",
-               region_note, why, f"least loaded: {engineer.open_cases} open case(s)"]
-    if len(ranked) > 1:
-        runner_up = ranked[1][0]
-        if runner_up.open_cases == engineer.open_cases:
-            reasons.append(f"idle longer than {runner_up.username}")
-        else:
-            reasons.append(f"next: {runner_up.username} with {runner_up.open_cases}")
-    if exclude:
-        reasons.append(f"not {', '.join(sorted(exclude))} ({excluded_because})")
-    return Choice(engineer, tuple(reasons))
+    """One decision: the best available engineer for `need` at `at`, or why there is none."""
+    return Pool(engineers, at, need.makeup_day).choose(need, exclude, excluded_because)
 
 
 @dataclass(frozen=True)
@@ -86,15 +138,14 @@ def choose_crew(engineers: Iterable[Engineer], need: Need, at: datetime, size: i
     """The tier's minimum on-site staffing (`size`, the lead included): the best available engineers by
     the same rules as an assignment, each chosen once. Every pick counts as one more case for the
     ranking, so the load spreads as it would for separate assignments."""
-    pool = {e.username: e for e in engineers}
+    pool = Pool(engineers, at, need.makeup_day)
     taken = {lead} if lead else set()
     members: list[Choice] = []
     while len(taken) < size:
-        choice = choose(pool.values(), need, at, frozenset(taken), excluded_because="already on the visit")
+        choice = pool.choose(need, frozenset(taken), excluded_because="already on the visit")
         if isinstance(choice, NoOne):
             return Crew(tuple(members), size - len(taken), choice.reasons)
         members.append(choice)
         taken.add(choice.engineer.username)
-        chosen = choice.engineer
-        pool[chosen.username] = replace(chosen, open_cases=chosen.open_cases + 1)
+        pool.took(choice.engineer.username)
     return Crew(tuple(members), 0)

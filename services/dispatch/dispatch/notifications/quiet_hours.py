@@ -13,7 +13,7 @@ small part of them that quiet hours need.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -100,18 +100,31 @@ class DeskHours:
     zone: str
     holidays: frozenset[date] = frozenset()
     makeup_days: frozenset[date] = frozenset()
+    # Answers for recent instants: a batch of decisions asks the same questions about one `now`.
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _kw(self) -> dict:
         return {"weekly": self.weekly, "zone": self.zone, "holidays": self.holidays, "makeup_days": self.makeup_days}
 
+    def _remembered(self, key: tuple, compute):
+        if key not in self._memo:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[key] = compute()
+        return self._memo[key]
+
     def is_open(self, at: datetime) -> bool:
-        return next_opening(at, **self._kw()) == _utc(at)
+        return self.next_opening(at) == _utc(at)
 
     def next_opening(self, at: datetime) -> datetime:
-        return next_opening(at, **self._kw())
+        return self._remembered(("open", at), lambda: next_opening(at, **self._kw()))
 
     def add(self, start: datetime, minutes: float) -> datetime:
-        return add_business_minutes(start, minutes, **self._kw())
+        return self._remembered(("add", start, minutes), lambda: add_business_minutes(start, minutes, **self._kw()))
+
+    def deliver_at(self, now: datetime, tier: str | None) -> datetime:
+        """Quiet hours: a P1 notice at once, any other at the next opening."""
+        return _utc(now) if tier is not None and str(tier) in URGENT_TIERS else self.next_opening(now)
 
     def is_makeup_day(self, at: datetime) -> bool:
         """Is `at` on a make-up working day (a weekend day worked in exchange for a holiday)?"""

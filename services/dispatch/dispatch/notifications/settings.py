@@ -92,6 +92,4 @@ class NotificationSettings(ServiceSettings):
 
     def deliver_at(self, now: datetime, tier: str | None) -> datetime:
         """When a notice about a case of `tier`, raised at `now`, goes out under these business hours."""
-        holidays, makeup = self.days_off_and_on
-        return quiet_hours.deliver_at(now, tier, weekly=self.notify_business_hours, zone=self.notify_zone,
-                                      holidays=holidays, makeup_days=makeup)
+        return self.desk_hours.deliver_at(now, tier)

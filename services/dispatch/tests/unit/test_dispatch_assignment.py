@@ -59,10 +59,10 @@ def test_a_p1_outside_business_hours_goes_to_the_on_call_engineer_only() -> None
     assert choice.engineer.username == "zhao" and "on call (P1 outside business hours)" in choice.reasons
 
 
-def test_no_local_engineer_falls_back_to_the_nearest_available_and_says_so() -> None:
+def test_no_local_engineer_falls_back_to_other_regions_and_says_so() -> None:
     choice = choose([eng("sun", regions=("south",))], need(region="north"), at(10))
     assert choice.engineer.username == "sun"
-    assert "nobody available covers region north: nearest available" in choice.reasons
+    assert "nobody available covers region north: chosen from other regions" in choice.reasons
 
 
 def test_the_replaced_engineer_is_never_chosen_again_in_a_row() -> None:
@@ -92,14 +92,14 @@ def test_a_visit_ends_only_after_the_customers_sign_off() -> None:
 def test_a_p1_crew_is_the_three_best_besides_the_lead_spreading_the_load() -> None:
     # P1 needs 4 on site. Wang leads. Of the rest, chen lacks the skill and sun is off shift (no
     # night rota at 10:00 does not matter: his shift list is empty). Zhao (1 case), li (1) and
-    # ma (3, south) remain: the two locals first, least loaded; then ma, the nearest available.
+    # ma (3, south) remain: the two locals first, least loaded; then ma, from another region.
     team = [eng("wang"), eng("zhao", load=1, idle=at(9)), eng("li", load=1, idle=at(7)),
             eng("ma", regions=("south",), load=3), eng("chen", skills=("cisco",)), eng("sun", shifts={})]
     crew = choose_crew(team, need(Tier.P1), at(10), size=4, lead="wang")
     assert [c.engineer.username for c in crew.members] == ["li", "zhao", "ma"]
     assert crew.short == 0
     assert crew.members[0].reasons[-1] == "not wang (already on the visit)"
-    assert "nobody available covers region north: nearest available" in crew.members[2].reasons
+    assert "nobody available covers region north: chosen from other regions" in crew.members[2].reasons
 
 
 def test_a_crew_counts_each_pick_as_one_more_case() -> None:
