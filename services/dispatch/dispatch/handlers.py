@@ -4,6 +4,7 @@ outbox) commit together."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from contracts.intake import Actor, Role
 from servicekit.db import Tx
 from servicekit.problems import Refused
 
-from . import notices
+from . import metrics, notices
 from .adapters import repository as repo
 from .adapters.repository import DispatchCase
 from .adapters.roster import Roster
@@ -36,9 +37,11 @@ from .domain.engineers import Engineer
 from .domain.visits import MIN_STAFFING, VisitState, allowed, why_not
 from .notifications import outbox
 
+log = logging.getLogger(__name__)
 ROSTER = Roster()  # engineers' profiles, cached per process
 DESK = "dispatch"  # who acts when the system decides (automatic assignment, reassignment)
 RETRY = timedelta(minutes=10)  # a case nobody could take is tried again this much later
+RETRY_FAILED_MARK = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(minutes=2)  # a device's clock a little ahead is not "the future"
 OPEN_STATUSES = {CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CUSTOMER,
                  CaseStatus.AWAITING_REPRODUCTION, CaseStatus.REOPENED}
@@ -248,38 +251,50 @@ def fire_chase(tx: Tx, now: datetime, limit: int) -> int:
     """Fire the due chase marks this replica could lock: reminders and reassignments, once each."""
     due = repo.claim_due(tx.connection, now, limit)
     for assignment in due:
-        case = repo.case(tx.connection, assignment.case_id)  # locked with the assignment by the claim
-        mark = assignment.next_mark
-        fired = assignment.fired | {mark}
-        add = _desk().add
-        if mark == chase.REASSIGN:
-            minutes = chase.reassign_after(case.tier)
-            choice = _best(tx, case, now, exclude=frozenset({assignment.engineer}))
-            notices.to_role(tx, "dispatcher", "dispatcher_alert", case,
-                            {"engineer": assignment.engineer, "minutes": minutes,
-                             "replaced": isinstance(choice, Choice) or "kept"}, now,
-                            dedup=f"replaced:{assignment.id}")
-            if isinstance(choice, Choice):  # the new assignment carries the chase on from this one
-                repo.set_chase(tx.connection, assignment.id, fired, None)
-                _assign(tx, case, choice.engineer.username, AssignmentKind.REASSIGNED, DESK, choice.reasons, now,
-                        profile=choice.engineer)
-            else:  # nobody else: the engineer keeps the case, and the chase goes on
-                repo.set_chase(tx.connection, assignment.id, fired,
-                               chase.next_mark(case.tier, assignment.chase_anchor, fired, add))
-            continue
-        minutes = int(mark.split(":", 1)[1])
-        repo.set_chase(tx.connection, assignment.id, fired,
-                       chase.next_mark(case.tier, assignment.chase_anchor, fired, add))
-        tx.emit(EngineerReminded(case_id=case.case_id, correlation_id=f"dispatch:{case.case_id}", occurred_at=now,
-                                 engineer=assignment.engineer, minutes=minutes))
-        fields = {"engineer": assignment.engineer, "minutes": minutes, "replaced": False}
-        about = _chase_of(case.case_id, assignment.engineer)
-        if (now - assignment.assigned_at).total_seconds() >= 60:  # not the one just told to respond at once
-            notices.to_engineer(tx, assignment.engineer, "reminder", case, fields, now,
-                                dedup=f"reminder:{assignment.id}:{minutes}", about=about)
-        notices.to_role(tx, "dispatcher", "dispatcher_alert", case, fields, now,
-                        dedup=f"alert:{assignment.id}:{minutes}", about=about)
+        try:
+            with tx.connection.begin_nested():  # a savepoint: one failing mark is undone alone
+                _fire_mark(tx, assignment, now)
+        except Exception:  # one mark that cannot be fired must not stop every mark behind it
+            log.exception("chase mark %s of case %s failed; it is tried again in %s", assignment.next_mark,
+                          assignment.case_id, RETRY_FAILED_MARK)
+            repo.set_chase(tx.connection, assignment.id, assignment.fired,
+                           (assignment.next_mark, now + RETRY_FAILED_MARK) if assignment.next_mark else None)
+            tx.after_commit(metrics.CHASE_FAILURES.inc)
     return len(due)
+
+
+def _fire_mark(tx: Tx, assignment: repo.Assignment, now: datetime) -> None:
+    case = repo.case(tx.connection, assignment.case_id)  # locked with the assignment by the claim
+    mark = assignment.next_mark
+    fired = assignment.fired | {mark}
+    add = _desk().add
+    if mark == chase.REASSIGN:
+        minutes = chase.reassign_after(case.tier)
+        choice = _best(tx, case, now, exclude=frozenset({assignment.engineer}))
+        notices.to_role(tx, "dispatcher", "dispatcher_alert", case,
+                        {"engineer": assignment.engineer, "minutes": minutes,
+                         "replaced": isinstance(choice, Choice) or "kept"}, now,
+                        dedup=f"replaced:{assignment.id}")
+        if isinstance(choice, Choice):  # the new assignment carries the chase on from this one
+            repo.set_chase(tx.connection, assignment.id, fired, None)
+            _assign(tx, case, choice.engineer.username, AssignmentKind.REASSIGNED, DESK, choice.reasons, now,
+                    profile=choice.engineer)
+        else:  # nobody else: the engineer keeps the case, and the chase goes on
+            repo.set_chase(tx.connection, assignment.id, fired,
+                           chase.next_mark(case.tier, assignment.chase_anchor, fired, add))
+        return
+    minutes = int(mark.split(":", 1)[1])
+    repo.set_chase(tx.connection, assignment.id, fired,
+                   chase.next_mark(case.tier, assignment.chase_anchor, fired, add))
+    tx.emit(EngineerReminded(case_id=case.case_id, correlation_id=f"dispatch:{case.case_id}", occurred_at=now,
+                             engineer=assignment.engineer, minutes=minutes))
+    fields = {"engineer": assignment.engineer, "minutes": minutes, "replaced": False}
+    about = _chase_of(case.case_id, assignment.engineer)
+    if (now - assignment.assigned_at).total_seconds() >= 60:  # not the one just told to respond at once
+        notices.to_engineer(tx, assignment.engineer, "reminder", case, fields, now,
+                            dedup=f"reminder:{assignment.id}:{minutes}", about=about)
+    notices.to_role(tx, "dispatcher", "dispatcher_alert", case, fields, now,
+                    dedup=f"alert:{assignment.id}:{minutes}", about=about)
 
 
 # --- what people do ------------------------------------------------------------------------------------
