@@ -131,3 +131,22 @@ def test_competing_relays_publish_every_event_exactly_once(infra: Infra) -> None
             received.append(message.properties["message_id"])
     assert len(received) == len(events)
     assert set(received) == {str(e.event_id) for e in events}
+
+
+def test_a_consumer_queue_loses_the_bindings_its_code_no_longer_has(infra: Infra) -> None:
+    known = {"case.note_added": "intake", "case.opened": "intake"}
+    with Connection(infra.amqp_uri) as conn:
+        channel = conn.default_channel
+        old = topology.consumer_queue("test.pruned", [("intake", "case.note_added"), ("intake", "case.opened")])
+        topology.declare(channel, topology.unrouted_queue(), old)
+        old(channel).purge()
+        # The new code consumes case.opened only.
+        topology.declare(channel, topology.consumer_queue("test.pruned", [("intake", "case.opened")]))
+        topology.prune(channel, "test.pruned", {"case.opened"}, known)
+        producer = conn.Producer(channel)
+        for event_type in known:
+            producer.publish(b"{}", exchange=topology.events_exchange("intake"), routing_key=event_type)
+        queue = old(channel)
+        got = eventually(lambda: queue.get(no_ack=True), timeout=10, what="the case.opened message")
+        assert got.delivery_info["routing_key"] == "case.opened"
+        assert queue.get(no_ack=True) is None  # case.note_added is no longer routed here

@@ -112,6 +112,8 @@ class EventConsumer(Consumer):
         with Connection(settings.amqp_uri) as conn:
             topology.declare(conn.default_channel, topology.unrouted_queue(), self.queue,
                              topology.retry_queue(self.queue_name), topology.dead_letter_queue(self.queue_name))
+            topology.prune(conn.default_channel, self.queue_name, set(self.event_types),
+                           {name: cls.PRODUCER for (name, _), cls in contracts.catalogue().items()})
         super().setup()
 
     def start(self) -> None:

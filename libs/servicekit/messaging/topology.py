@@ -51,3 +51,15 @@ def declare(channel, *entities) -> None:
             for b in entity.bindings:
                 b.exchange.maybe_bind(channel).declare()
         entity.declare()
+
+
+def prune(channel, queue_name: str, keep: set[str], known: dict[str, str]) -> None:
+    """Remove the bindings of `queue_name` to event types it no longer consumes. Bindings outlive
+    the code that made them: after an upgrade drops an event type from a consumer, the broker would
+    still route it there, to be dead-lettered as unhandled. `known` maps every event type of the
+    catalogue to its producer; unbinding what was never bound is a no-op."""
+    for event_type, producer in known.items():
+        if event_type not in keep:
+            exchange = events_exchange(producer)
+            exchange.maybe_bind(channel).declare()
+            channel.queue_unbind(queue_name, exchange=exchange.name, routing_key=event_type)
