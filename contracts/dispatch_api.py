@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, EmailStr, Field, field_validator, model_validator
 
 from .dispatch import ContactKind
 from .intake import Strict
@@ -16,6 +16,14 @@ from .sla_api import Hours, within_reach
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
 Username = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 Text = Field(min_length=1, max_length=2000)
+
+
+def _reachable(value: datetime) -> datetime:
+    within_reach(value, "the instant")
+    return value
+
+
+Reachable = Annotated[AwareDatetime, AfterValidator(_reachable)]  # 1971-2199: storable, and meant
 
 
 class OnCall(Strict):
@@ -116,29 +124,15 @@ class LogContact(Strict):
     activity_id: UUID = Field(default_factory=uuid4, description="Makes a retried log safe.")
     kind: ContactKind
     summary: str = Field(min_length=1, max_length=4000)
-    happened_at: AwareDatetime | None = Field(None, description="Omitted: now. Not before the case was opened.")
-
-    @field_validator("happened_at")
-    @classmethod
-    def _reachable(cls, value: datetime | None) -> datetime | None:
-        if value is not None:
-            within_reach(value, "happened_at")
-        return value
+    happened_at: Reachable | None = Field(None, description="Omitted: now. Not before the case was opened.")
 
 
 class MoveVisit(Strict):
     state: str = Field(pattern="^(planned|en_route|arrived|work_done|signed_off|left)$")
-    eta: AwareDatetime | None = None
+    eta: Reachable | None = None
     engineers: list[Username] = Field(default_factory=list, max_length=20)
     signed_by: str | None = Field(None, min_length=1, max_length=200, description="The customer who signs off.")
     leftover_issues: str | None = Field(None, max_length=4000)
-
-    @field_validator("eta")
-    @classmethod
-    def _reachable(cls, value: datetime | None) -> datetime | None:
-        if value is not None:
-            within_reach(value, "eta")
-        return value
 
 
 class AssignmentView(BaseModel):
