@@ -58,8 +58,8 @@ def prune(channel, queue_name: str, keep: set[str], known: dict[str, str]) -> No
     the code that made them: after an upgrade drops an event type from a consumer, the broker would
     still route it there, to be dead-lettered as unhandled. `known` maps every event type of the
     catalogue to its producer; unbinding what was never bound is a no-op."""
-    for event_type, producer in known.items():
-        if event_type not in keep:
-            exchange = events_exchange(producer)
-            exchange.maybe_bind(channel).declare()
-            channel.queue_unbind(queue_name, exchange=exchange.name, routing_key=event_type)
+    dropped = [(event_type, producer) for event_type, producer in known.items() if event_type not in keep]
+    for producer in {producer for _, producer in dropped}:  # unbinding from a missing exchange is an error
+        events_exchange(producer).maybe_bind(channel).declare()
+    for event_type, producer in dropped:
+        channel.queue_unbind(queue_name, exchange=events_exchange(producer).name, routing_key=event_type)

@@ -71,8 +71,7 @@ def _desk():
 
 
 def _need(case: DispatchCase, now: datetime, expert: bool = False) -> Need:
-    desk = _desk()
-    return Need(case.tier, case.skills, case.region, desk.is_open(now), expert, desk.is_makeup_day(now))
+    return Need(case.tier, case.skills, case.region, _desk().is_open(now), expert)
 
 
 def _end(tx: Tx, assignment: repo.Assignment, now: datetime, because: str) -> None:
@@ -156,11 +155,12 @@ def fire_assignments(tx: Tx, now: datetime, limit: int) -> int:
     """Assign the cases whose turn has come: opened while the desk was closed, or nobody could
     take them before. Claimed with SKIP LOCKED: one replica per case."""
     due = repo.claim_assignments_due(tx.connection, now, limit)
+    repo.assign_later(tx.connection, {case.case_id: None for case in due})  # a failed try sets a new time
     for case in due:
-        repo.assign_later(tx.connection, {case.case_id: None})
         if case.engineer is None and case.status in OPEN_STATUSES:
             assign_best(tx, case, now, AssignmentKind.AUTOMATIC, retry=True)
     return len(due)
+
 
 def status_changed(tx: Tx, case_id: UUID, before: CaseStatus, after: CaseStatus, now: datetime,
                    assignee: str | None = None, changed_by: str = DESK, occurred_at: datetime | None = None) -> None:
@@ -203,7 +203,8 @@ def tier_changed(tx: Tx, case_id: UUID, tier: Tier, occurred_at: datetime) -> No
 def _best(tx: Tx, case: DispatchCase, now: datetime, exclude: frozenset[str] = frozenset(),
           expert: bool = False) -> Choice | NoOne:
     repo.lock_assignments(tx.connection)
-    return choose(ROSTER.candidates(tx.connection, case.skills, expert), _need(case, now, expert), now, exclude)
+    return choose(ROSTER.candidates(tx.connection, case.skills, expert), _need(case, now, expert), now, exclude,
+                  makeup_day=_desk().is_makeup_day(now))
 
 
 def assign_best(tx: Tx, case: DispatchCase, now: datetime, kind: AssignmentKind,
@@ -290,9 +291,8 @@ def _fire_mark(tx: Tx, assignment: repo.Assignment, now: datetime) -> None:
                              engineer=assignment.engineer, minutes=minutes))
     fields = {"engineer": assignment.engineer, "minutes": minutes, "replaced": False}
     about = _chase_of(case.case_id, assignment.engineer)
-    if (now - assignment.assigned_at).total_seconds() >= 60:  # not the one just told to respond at once
-        notices.to_engineer(tx, assignment.engineer, "reminder", case, fields, now,
-                            dedup=f"reminder:{assignment.id}:{minutes}", about=about)
+    notices.to_engineer(tx, assignment.engineer, "reminder", case, fields, now,
+                        dedup=f"reminder:{assignment.id}:{minutes}", about=about)
     notices.to_role(tx, "dispatcher", "dispatcher_alert", case, fields, now,
                     dedup=f"alert:{assignment.id}:{minutes}", about=about)
 
@@ -448,7 +448,7 @@ def require_visit(tx: Tx, actor: Actor, case_id: UUID, now: datetime) -> dict:
     required = case.staffing_required
     repo.lock_assignments(tx.connection)  # picks read the same loads as assignments
     crew = choose_crew(ROSTER.candidates(tx.connection, case.skills, False), _need(case, now), now, required,
-                       case.engineer)
+                       case.engineer, _desk().is_makeup_day(now))
     members = [{"engineer": c.engineer.username, "reasons": list(c.reasons), "requested_at": now.isoformat()}
                for c in crew.members]
     repo.add_visit(tx.connection, visit_id, case_id, now, required, members)
@@ -481,14 +481,14 @@ def move_visit(tx: Tx, actor: Actor, case_id: UUID, visit_id: UUID, target: Visi
     changes: dict = {}
     if eta is not None:
         changes["eta"] = eta
-    named = set(engineers or ()) - set(visit["engineers"])
-    for username in sorted(named):
+    on_site = set(visit["engineers"])
+    joining = set(engineers or ()) - on_site
+    for username in sorted(joining):
         _engineer(tx, username, "engineers")
-    joining = set(named)
     if target is VisitState.ARRIVED and actor.role is Role.ENGINEER and repo.engineer(tx.connection, actor.username):
         joining.add(actor.username)  # whoever reports the arrival is on site
-    if joining - set(visit["engineers"]):
-        changes["engineers"] = sorted(set(visit["engineers"]) | joining)
+    if joining - on_site:
+        changes["engineers"] = sorted(on_site | joining)
     if target is VisitState.SIGNED_OFF:
         if not signed_by:
             raise Refused(422, "Unprocessable Content", "the customer's name is required to sign off", "signed_by")

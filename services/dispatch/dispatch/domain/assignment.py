@@ -20,7 +20,6 @@ class Need:
     region: str | None
     business_hours: bool  # is the desk open now?
     expert: bool = False  # only technical experts
-    makeup_day: bool = False  # today is a weekend day worked in exchange for a holiday
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,7 @@ class Pool:
     case for the decisions after it. `choose()` below is one decision on a fresh pool."""
 
     def __init__(self, engineers: Iterable[Engineer], at: datetime, makeup_day: bool = False) -> None:
+        """`makeup_day`: `at` falls on a weekend day worked in exchange for a holiday."""
         self.at = at
         self.makeup_day = makeup_day
         self.engineers = {e.username: e for e in engineers if e.active}
@@ -118,10 +118,10 @@ class Pool:
         return Choice(engineer, tuple(reasons))
 
 
-def choose(engineers: Iterable[Engineer], need: Need, at: datetime,
-           exclude: frozenset[str] = frozenset(), excluded_because: str = "just replaced") -> Choice | NoOne:
+def choose(engineers: Iterable[Engineer], need: Need, at: datetime, exclude: frozenset[str] = frozenset(),
+           excluded_because: str = "just replaced", makeup_day: bool = False) -> Choice | NoOne:
     """One decision: the best available engineer for `need` at `at`, or why there is none."""
-    return Pool(engineers, at, need.makeup_day).choose(need, exclude, excluded_because)
+    return Pool(engineers, at, makeup_day).choose(need, exclude, excluded_because)
 
 
 @dataclass(frozen=True)
@@ -134,11 +134,11 @@ class Crew:
 
 
 def choose_crew(engineers: Iterable[Engineer], need: Need, at: datetime, size: int,
-                lead: str | None) -> Crew:
+                lead: str | None, makeup_day: bool = False) -> Crew:
     """The tier's minimum on-site staffing (`size`, the lead included): the best available engineers by
     the same rules as an assignment, each chosen once. Every pick counts as one more case for the
     ranking, so the load spreads as it would for separate assignments."""
-    pool = Pool(engineers, at, need.makeup_day)
+    pool = Pool(engineers, at, makeup_day)
     taken = {lead} if lead else set()
     members: list[Choice] = []
     while len(taken) < size:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from .desk_hours import usual_weekday
+
 Hours = tuple[time, time | None]  # [start, end); None: midnight at the end of the day
 
 
@@ -33,8 +35,8 @@ class Engineer:
         local = at.astimezone(ZoneInfo(self.zone))
         now = local.time().replace(tzinfo=None)
         weekday = local.weekday()
-        if makeup_day:
-            weekday = next((day for day in range(7) if self.shifts.get(day)), weekday)
+        if makeup_day and (usual := usual_weekday(self.shifts)) is not None:
+            weekday = usual
         return any(start <= now and (end is None or now < end) for start, end in self.shifts.get(weekday, ()))
 
     def on_call_at(self, at: datetime) -> bool:
@@ -43,5 +45,3 @@ class Engineer:
     def has_skill(self, wanted: frozenset[str]) -> bool:
         return not wanted or bool(self.skills & wanted)
 
-    def covers(self, region: str | None) -> bool:
-        return region is None or region.lower() in self.regions

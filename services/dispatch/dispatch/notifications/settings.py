@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from servicekit.settings import ServiceSettings
 
-from . import quiet_hours
+from ..domain import desk_hours
 
 
 @cache  # computed once per configuration, not per notice (the official lists span two decades)
@@ -69,7 +69,7 @@ class NotificationSettings(ServiceSettings):
     @field_validator("notify_business_hours")
     @classmethod
     def _sensible_hours(cls, value: dict[int, list[tuple[time, time]]]) -> dict[int, list[tuple[time, time]]]:
-        quiet_hours.check_weekly(value)
+        desk_hours.check_weekly(value)
         return value
 
     @field_validator("sms_url")
@@ -86,9 +86,9 @@ class NotificationSettings(ServiceSettings):
         return _days_off_and_on(self.notify_holidays, self.notify_makeup_days, self.notify_official_days)
 
     @cached_property
-    def desk_hours(self) -> quiet_hours.DeskHours:
+    def desk_hours(self) -> desk_hours.DeskHours:
         holidays, makeup = self.days_off_and_on
-        return quiet_hours.DeskHours(self.notify_business_hours, self.notify_zone, holidays, makeup)
+        return desk_hours.DeskHours(self.notify_business_hours, self.notify_zone, holidays, makeup)
 
     def deliver_at(self, now: datetime, tier: str | None) -> datetime:
         """When a notice about a case of `tier`, raised at `now`, goes out under these business hours."""

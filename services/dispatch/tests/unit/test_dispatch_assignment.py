@@ -149,5 +149,5 @@ def test_on_a_make_up_saturday_a_weekday_engineer_works_mondays_hours() -> None:
     wang = eng("wang")
     assert not wang.on_shift(saturday)
     assert wang.on_shift(saturday, makeup_day=True)
-    choice = choose([wang], Need(Tier.P3, frozenset({"avaya"}), "north", True, makeup_day=True), saturday)
+    choice = choose([wang], Need(Tier.P3, frozenset({"avaya"}), "north", True), saturday, makeup_day=True)
     assert isinstance(choice, Choice) and "on shift now" in choice.reasons

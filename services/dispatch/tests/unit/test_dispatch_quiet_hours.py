@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.cases import Tier
-from dispatch.notifications.quiet_hours import NoBusinessHours, deliver_at, next_opening
+from dispatch.domain.desk_hours import NoBusinessHours, deliver_at, next_opening
 from dispatch.notifications.settings import NotificationSettings
 
 SH = ZoneInfo("Asia/Shanghai")

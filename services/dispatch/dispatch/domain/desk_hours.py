@@ -1,4 +1,5 @@
-"""Quiet hours: when a notice may go out.
+"""The desk's business hours: when P2-P4 cases are dispatched and chased, and when a notice may
+go out (quiet hours).
 
 Pure. A P1 notice (escalations of a P1 case included) goes at once, day or night; any other notice
 raised outside business hours is held until the next business opening. Business hours are weekly
@@ -33,10 +34,15 @@ def deliver_at(now: datetime, tier: str | None, *, weekly: WeeklyHours, zone: st
     """When a notice about a case of `tier`, raised at `now`, is to be delivered (UTC): `now` for P1
     or inside business hours, else the next opening."""
     now = _utc(now)
-    if tier is not None and str(tier) in URGENT_TIERS:
+    if urgent(tier):
         return now
     return next_opening(now, weekly=weekly, zone=zone, holidays=holidays, makeup_days=makeup_days,
                         makeup_hours=makeup_hours)
+
+
+def urgent(tier: str | None) -> bool:
+    """Does a notice about a case of `tier` go out day or night?"""
+    return tier is not None and str(tier) in URGENT_TIERS
 
 
 def next_opening(instant: datetime, *, weekly: WeeklyHours, zone: str, holidays: Set[date] = frozenset(),
@@ -124,16 +130,22 @@ class DeskHours:
 
     def deliver_at(self, now: datetime, tier: str | None) -> datetime:
         """Quiet hours: a P1 notice at once, any other at the next opening."""
-        return _utc(now) if tier is not None and str(tier) in URGENT_TIERS else self.next_opening(now)
+        return _utc(now) if urgent(tier) else self.next_opening(now)
 
     def is_makeup_day(self, at: datetime) -> bool:
         """Is `at` on a make-up working day (a weekend day worked in exchange for a holiday)?"""
         return at.astimezone(ZoneInfo(self.zone)).date() in self.makeup_days
 
 
+def usual_weekday(weekly: Mapping[int, Sequence]) -> int | None:
+    """The weekday a make-up working day works like: the first that has any hours (Monday)."""
+    return next((d for d in range(7) if weekly.get(d)), None)
+
+
 def usual_hours(weekly: WeeklyHours) -> Sequence[Interval]:
-    """The hours a make-up working day works: those of the first weekday that has any (Monday's)."""
-    return next((weekly[d] for d in range(7) if weekly.get(d)), ())
+    """The hours a make-up working day works."""
+    day = usual_weekday(weekly)
+    return () if day is None else weekly[day]
 
 
 def check_weekly(weekly: WeeklyHours) -> None:
