@@ -51,12 +51,13 @@ def document() -> dict[str, Any]:
             "bindings": {"amqp": {"deliveryMode": 2, "messageType": cls.EVENT_TYPE,
                                   "bindingVersion": AMQP_BINDING_VERSION}},
         }
+        exchange = f"{cls.PRODUCER}.{'feeds' if cls.FEED else 'events'}"
         channels[channel] = {
             "address": cls.EVENT_TYPE,
-            "description": f"Routing key `{cls.EVENT_TYPE}` on the topic exchange `{cls.PRODUCER}.events`.",
+            "description": f"Routing key `{cls.EVENT_TYPE}` on the topic exchange `{exchange}`.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
             "bindings": {"amqp": {"is": "routingKey", "bindingVersion": AMQP_BINDING_VERSION,
-                                  "exchange": {"name": f"{cls.PRODUCER}.events", "type": "topic", "durable": True,
+                                  "exchange": {"name": exchange, "type": "topic", "durable": True,
                                                "autoDelete": False, "vhost": "/"}}},
         }
         operations[f"{cls.PRODUCER}_publishes_{channel}"] = {

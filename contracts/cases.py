@@ -7,6 +7,7 @@ reporting projects). Field meanings follow the domain's case record.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
@@ -121,3 +122,12 @@ class ReportDelivered(CaseEvent, event_type="report.delivered", version=1, produ
 
     report: str = Field(pattern="^(fault_report|fault_analysis_report)$")
     delivered_by: str = Field(min_length=1, max_length=128)
+
+
+class CaseUpdated(CaseEvent, event_type="case.updated", version=1, producer="intake", feed=True):
+    """The case as it stands after a change: every write of a case record emits one, in the same
+    transaction. A feed for read models (the gateway's case views), not a fact of the history:
+    consumers keep the highest `version` they have seen and ignore older ones."""
+
+    version: int = Field(ge=1, description="The case's version after the change (its ETag).")
+    view: dict[str, Any] = Field(description="The case exactly as `GET /cases/{id}` shows it (CaseView).")

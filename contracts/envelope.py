@@ -37,6 +37,7 @@ class Event(BaseModel):
     EVENT_TYPE: ClassVar[str]
     VERSION: ClassVar[int]
     PRODUCER: ClassVar[str]
+    FEED: ClassVar[bool] = False
 
     event_id: UUID = Field(default_factory=uuid4, description="Unique per event; consumers deduplicate on it.")
     event_type: str = Field(description="`<aggregate>.<past participle>`.")
@@ -47,7 +48,9 @@ class Event(BaseModel):
     case_id: UUID | None = Field(default=None, description="Set when the event concerns a case.")
 
     def __init_subclass__(cls, event_type: str | None = None, version: int = 1, producer: str | None = None,
-                          **kwargs: Any) -> None:
+                          feed: bool = False, **kwargs: Any) -> None:
+        """`feed=True`: a state feed for caches and read models, not a fact of the history. It goes
+        to `<producer>.feeds`, where a message nobody is bound to is dropped rather than kept."""
         super().__init_subclass__(**kwargs)
         if event_type is None:
             return  # an abstract intermediate class
@@ -56,7 +59,7 @@ class Event(BaseModel):
         key = (event_type, version)
         if key in _REGISTRY and _REGISTRY[key].__qualname__ != cls.__qualname__:
             raise TypeError(f"{event_type} v{version} is already defined by {_REGISTRY[key].__name__}")
-        cls.EVENT_TYPE, cls.VERSION, cls.PRODUCER = event_type, version, producer
+        cls.EVENT_TYPE, cls.VERSION, cls.PRODUCER, cls.FEED = event_type, version, producer, feed
         _REGISTRY[key] = cls
 
     @model_validator(mode="before")

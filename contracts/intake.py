@@ -46,6 +46,16 @@ class Actor(Strict):
     region: str | None = None
 
 
+def may_see_case(actor: Actor, organisation_id: UUID, region: str | None, assignee: str | None) -> bool:
+    """Who may see a case (the domain's "Actors"): intake decides with it, and the gateway's case
+    views apply it to the cached view, so both answer alike."""
+    if actor.role is Role.CUSTOMER:
+        return actor.organisation_id == organisation_id
+    if actor.role is Role.ENGINEER:
+        return assignee == actor.username or (region is not None and region == actor.region)
+    return actor.role in (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
 class CaseType(StrEnum):
     FAULT = "fault"
     REQUEST = "request"  # information, support, move/add/change, test support (P4 work)

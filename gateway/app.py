@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from servicekit.logs import log_context
 
 from . import health, problems, ratelimit, store
+from .caseviews import CaseViews
 from .routes import auth, cases, complaints, dispatch, sla
 from .rpc import RpcClient
 from .settings import GatewaySettings
@@ -100,11 +101,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = create_engine(settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         app.state.amqp = None
+        app.state.case_views = CaseViews(settings.case_views_max, settings.case_views_max_age_s)
         try:
             # Robust: reconnects by itself after a broker outage; readiness reports the gap meanwhile.
             app.state.amqp = await aio_pika.connect_robust(settings.amqp_uri, timeout=10)
             app.state.rpc = RpcClient(app.state.amqp, settings.rpc_timeout_s)
             await app.state.rpc.start()
+            await app.state.case_views.follow(app.state.amqp)
         except Exception as exc:  # noqa: BLE001  (start anyway; readiness says not ready)
             log.warning("gateway could not reach the broker at start: %s", exc)
         purger = asyncio.create_task(_purge_idempotency_keys(app))

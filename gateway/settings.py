@@ -19,3 +19,5 @@ class GatewaySettings(ProcessSettings):
     rate_limit_per_s: float = Field(300, gt=0, description="Sustained requests per second per client.")
     rate_limit_burst: int = Field(600, ge=1, description="Requests a client may send at once.")
     idempotency_hours: int = Field(24, ge=1, description="How long an Idempotency-Key's response is kept.")
+    case_views_max: int = Field(100_000, ge=0, description="Case views held for reads (0: every read asks intake).")
+    case_views_max_age_s: float = Field(600, gt=0, description="A held case view is asked for again after this.")

@@ -41,6 +41,7 @@ from contracts.intake import (
 )
 
 from ..auth.principal import require
+from ..caseviews import CASE_READS, etag_of
 from ..idempotency import OutcomeUnknown, idempotent
 from ..problems import PROBLEM_RESPONSES, DomainProblem
 from ..rpc import RpcOutcomeUnknown, RpcRemoteError, RpcUnavailable
@@ -59,6 +60,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The case's ETag; refuses a lost update.")]
 
 
+NO_SUCH_CASE = {"status": 404, "title": "Not Found", "detail": "no such case"}
 SERVICE_NAMES = {"intake": "the case service", "sla": "the SLA engine", "dispatch": "dispatch"}
 
 
@@ -87,7 +89,7 @@ async def intake(request: Request, actor: Actor, method: str, **kwargs: Any) -> 
 
 
 def etag(case: dict) -> str:
-    return f'"{case["id"]}.{case["version"]}"'
+    return etag_of(case["id"], case["version"])
 
 
 def expected_version(case_id: UUID, if_match: str | None) -> int | None:
@@ -106,12 +108,14 @@ async def case_command(request: Request, actor: Actor, method: str, case_id: UUI
     async def produce() -> JSONResponse:
         case = await intake(request, actor, method, case_id=str(case_id), command=command.model_dump(mode="json"),
                             expected_version=expected_version(case_id, if_match))
-        return case_response(case, status, location=status == 201)
+        return case_response(request, case, status, location=status == 201)
 
     return await idempotent(request, actor, idempotency_key, produce)
 
 
-def case_response(case: dict, status: int = 200, location: bool = False) -> JSONResponse:
+def case_response(request: Request, case: dict, status: int = 200, location: bool = False) -> JSONResponse:
+    """A command's or a read's answer; the view is kept for later reads (read-your-writes)."""
+    request.app.state.case_views.offer(case)
     headers = {"ETag": etag(case)}
     if location:
         headers["Location"] = f"/cases/{case['id']}"
@@ -125,7 +129,7 @@ async def open_case(request: Request, command: OpenCase, idempotency_key: Idempo
                     actor: Actor = Depends(CASE_READERS)) -> Response:
     async def produce() -> JSONResponse:
         case = await intake(request, actor, "open_case", command=command.model_dump(mode="json"))
-        return case_response(case, 201, location=True)
+        return case_response(request, case, 201, location=True)
 
     return await idempotent(request, actor, idempotency_key, produce)
 
@@ -140,10 +144,19 @@ async def list_cases(request: Request, query: Annotated[CaseQuery, Query()],
             responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
 async def get_case(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS),
                    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None) -> Response:
-    case = await intake(request, actor, "get_case", case_id=str(case_id))
-    if if_none_match and if_none_match.strip() == etag(case):
-        return Response(status_code=304, headers={"ETag": etag(case)})
-    return case_response(case)
+    held = request.app.state.case_views.get(case_id)
+    if held is None:
+        CASE_READS.labels("intake").inc()
+        case = await intake(request, actor, "get_case", case_id=str(case_id))
+        if if_none_match and if_none_match.strip() == etag(case):
+            return Response(status_code=304, headers={"ETag": etag(case)})
+        return case_response(request, case)
+    CASE_READS.labels("views").inc()
+    if not held.visible_to(actor):
+        raise DomainProblem(NO_SUCH_CASE)  # intake's answer: not yours and absent look alike
+    if if_none_match and if_none_match.strip() == held.etag:
+        return Response(status_code=304, headers={"ETag": held.etag})
+    return Response(held.body, media_type="application/json", headers={"ETag": held.etag})
 
 
 @router.post("/{case_id}/tier", response_model=CaseView, summary="Change the severity tier (with a reason)")
@@ -202,7 +215,7 @@ async def refuse_timeline_edit(request: Request, case_id: UUID, entry_id: int,
             summary="Record the resolution (the fault service report's content); needed before resolving")
 async def record_resolution(request: Request, case_id: UUID, command: Resolution, if_match: IfMatch = None,
                             actor: Actor = Depends(STAFF)) -> Response:
-    return case_response(await intake(request, actor, "record_resolution", case_id=str(case_id),
+    return case_response(request, await intake(request, actor, "record_resolution", case_id=str(case_id),
                                       command=command.model_dump(mode="json"),
                                       expected_version=expected_version(case_id, if_match)))
 

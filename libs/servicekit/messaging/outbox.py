@@ -22,12 +22,12 @@ def record_many(connection: Connection, service: str, events: list[Event]) -> No
     """One statement for many events (executemany): timers firing in bulk emit through here."""
     if not events:
         return
-    exchange = topology.events_exchange(service).name
     rows = []
     for event in events:
         if event.PRODUCER != service:
             raise ForeignEventError(f"{service} cannot emit {event.event_type}: {event.PRODUCER} owns it")
-        rows.append({"event_id": event.event_id, "event_type": event.event_type, "exchange": exchange,
+        rows.append({"event_id": event.event_id, "event_type": event.event_type,
+                     "exchange": topology.exchange_for(type(event)).name,
                      "routing_key": event.event_type, "correlation_id": event.correlation_id,
                      "body": event.to_json()})
     connection.execute(insert(outbox), rows)

@@ -69,7 +69,8 @@ class ConfirmingPublisher:
         channel = conn.connection.channel()
         kombu_channel = conn.default_channel
         for producer in self._producers:
-            topology.declare(kombu_channel, topology.unrouted_queue(), topology.events_exchange(producer))
+            topology.declare(kombu_channel, topology.unrouted_queue(), topology.events_exchange(producer),
+                             topology.feeds_exchange(producer))
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)

@@ -2,6 +2,9 @@
 
 - Each producing service publishes to the topic exchange `<service>.events`, routing key = event type.
   Events nobody is bound to yet go to the alternate exchange `sd.unrouted` and are kept, not dropped.
+- Feeds (events declared `feed=True`: state for caches and read models, such as intake's
+  `case.updated`) go to the topic exchange `<service>.feeds`, which has no alternate exchange: with
+  nobody bound (no gateway running) they are dropped, not kept.
 - Each consumer (one handler method) owns a durable queue `<service>.<handler>`, bound to the
   events it handles, plus `<queue>.retry` (messages wait there for their back-off, then return) and
   `<queue>.dlq` (parked messages an operator inspects and replays).
@@ -16,6 +19,15 @@ UNROUTED = "sd.unrouted"
 
 def events_exchange(producer: str) -> Exchange:
     return Exchange(f"{producer}.events", type="topic", durable=True, arguments={"alternate-exchange": UNROUTED})
+
+
+def feeds_exchange(producer: str) -> Exchange:
+    return Exchange(f"{producer}.feeds", type="topic", durable=True)
+
+
+def exchange_for(event_type: type) -> Exchange:
+    """Where an event class is published: its producer's events, or its feeds."""
+    return (feeds_exchange if event_type.FEED else events_exchange)(event_type.PRODUCER)
 
 
 def unrouted_exchange() -> Exchange:

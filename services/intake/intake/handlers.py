@@ -20,6 +20,7 @@ from contracts.cases import (
     CaseStatus,
     CaseStatusChanged,
     CaseTierChanged,
+    CaseUpdated,
     ComplaintClosed,
     ComplaintFiled,
     ComplaintFirstReplied,
@@ -122,6 +123,7 @@ def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to:
     if duplicate:
         row["possible_duplicate_of"] = duplicate["id"]
     repo.insert_case(tx.connection, row)
+    case = _feed(tx, row)
     repo.append(tx.connection, case_id, "opened", actor.username, f"case {number} opened via {command.channel.value}",
                 {"tier": tier.value, "suggested_tier": suggested.value, "hint": hint}, at=now)
     if duplicate:
@@ -137,7 +139,21 @@ def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to:
                        contract_id=command.contract_id, system_id=command.system_id, tier=tier,
                        channel=command.channel, title=command.title, vendor=command.vendor,
                        region=command.region))
-    return view(row)
+    return case
+
+
+def _save(tx: Tx, row: dict[str, Any], changes: dict[str, Any], now: datetime) -> None:
+    """Every change of a case record goes through here: `row` becomes the case as saved."""
+    row.update(repo.save_case(tx.connection, row["id"], changes, now))
+    _feed(tx, row)
+
+
+def _feed(tx: Tx, row: dict[str, Any]) -> CaseView:
+    """The case as it now stands, for read models (the gateway's case views): `case.updated`."""
+    case = view(row)
+    tx.emit(CaseUpdated(case_id=case.id, correlation_id=_correlation(tx, case.id), occurred_at=case.updated_at,
+                        version=case.version, view=case.model_dump(mode="json")))
+    return case
 
 
 def get_case(tx: Tx, actor: Actor, case_id: UUID) -> CaseView:
@@ -163,8 +179,7 @@ def change_tier(tx: Tx, actor: Actor, case_id: UUID, command: ChangeTier, expect
     previous = Tier(row["tier"])
     if command.tier == previous:
         raise errors.conflict(f"the case is already {previous.value}", "tier")
-    row["version"] = repo.save_case(tx.connection, case_id, {"tier": command.tier.value}, now)
-    row.update(tier=command.tier.value, updated_at=now)
+    _save(tx, row, {"tier": command.tier.value}, now)
     repo.append(tx.connection, case_id, "tier_changed", actor.username,
                 f"tier {previous.value} -> {command.tier.value}: {command.reason}",
                 {"from": previous.value, "to": command.tier.value, "reason": command.reason}, at=now)
@@ -193,8 +208,7 @@ def _move(tx: Tx, actor: Actor, row: dict[str, Any], command: Transition, now: d
     changes: dict[str, Any] = {"status": target.value, "status_changed_at": now, **(extra or {})}
     if command.assignee:
         changes["assignee"] = command.assignee
-    row["version"] = repo.save_case(tx.connection, case_id, changes, now)
-    row.update(changes, updated_at=now)
+    _save(tx, row, changes, now)
     summary = f"{current.value} -> {target.value} ({command.action.value})"
     if command.assignee:
         summary += f", assigned to {command.assignee}"
@@ -238,8 +252,7 @@ def record_resolution(tx: Tx, actor: Actor, case_id: UUID, command: Resolution, 
     if command.completed_at < command.started_at:
         raise errors.invalid("completed_at is before started_at", "completed_at")
     repo.save_resolution(tx.connection, case_id, command.model_dump(mode="json"), actor.username, now)
-    row["version"] = repo.save_case(tx.connection, case_id, {}, now)
-    row["updated_at"] = now
+    _save(tx, row, {}, now)
     repo.append(tx.connection, case_id, "resolution_recorded", actor.username,
                 f"resolution recorded: {command.handling_method}", command.model_dump(mode="json"), at=now)
     return view(row)
@@ -449,7 +462,7 @@ def engineer_assigned(tx: Tx, event: EngineerAssigned) -> None:
         desk = Actor(username=DISPATCH_DESK, role=Role.AGENT)  # dispatch ignores the moves it caused
         _move(tx, desk, row, Transition(action=Action.ASSIGN, assignee=event.engineer), event.occurred_at)
     elif row["assignee"] != event.engineer:
-        repo.save_case(tx.connection, event.case_id, {"assignee": event.engineer}, event.occurred_at)
+        _save(tx, row, {"assignee": event.engineer}, event.occurred_at)
 
 
 def record_foreign_event(tx: Tx, event: Event) -> None:

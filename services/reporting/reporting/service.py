@@ -11,7 +11,9 @@ from .adapters.tables import event_log
 # Driver SQL: every event of the platform passes here; ON CONFLICT keeps a replayed event single.
 _RECORD = (f"INSERT INTO {event_log.name} (event_id, event_type, schema_version, occurred_at, case_id, "
            "correlation_id, payload) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING")
-ALL_EVENT_TYPES = tuple(sorted({event_type for event_type, _ in contracts.catalogue()}))
+# Feeds (the state of a case for read models) are not facts of the history: intake owns that state.
+ALL_EVENT_TYPES = tuple(sorted({event_type for (event_type, _), cls in contracts.catalogue().items()
+                                if not cls.FEED}))
 
 
 class ReportingService(PlatformService):

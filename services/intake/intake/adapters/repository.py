@@ -40,11 +40,11 @@ def load_case(conn: Connection, case_id: UUID, for_update: bool = False) -> dict
     return dict(row) if row else None
 
 
-def save_case(conn: Connection, case_id: UUID, changes: dict[str, Any], now: datetime) -> int:
-    """Apply `changes`, bump the version; return the new version."""
-    return conn.execute(update(cases).where(cases.c.id == case_id)
-                        .values(**changes, updated_at=now, version=cases.c.version + 1)
-                        .returning(cases.c.version)).scalar_one()
+def save_case(conn: Connection, case_id: UUID, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Apply `changes`, bump the version; return the case as saved."""
+    return dict(conn.execute(update(cases).where(cases.c.id == case_id)
+                             .values(**changes, updated_at=now, version=cases.c.version + 1)
+                             .returning(*cases.c)).mappings().one())
 
 
 def append(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str, data: dict | None = None,

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from contracts.intake import Actor, Role
+from contracts.intake import Actor, Role, may_see_case
 
-
-def may_see_case(actor: Actor, organisation_id: UUID, region: str | None, assignee: str | None) -> bool:
-    if actor.role is Role.CUSTOMER:
-        return actor.organisation_id == organisation_id
-    if actor.role is Role.ENGINEER:
-        return assignee == actor.username or (region is not None and region == actor.region)
-    return actor.role in (Role.AGENT, Role.MANAGER, Role.ADMIN)
+__all__ = ["may_open_for", "may_see_case", "may_set_tier", "sees_internal"]
 
 
 def sees_internal(actor: Actor) -> bool:

@@ -1,0 +1,73 @@
+"""Case reads served from the gateway's case views (decision 0008): a change made anywhere reaches
+every gateway through intake's `case.updated` feed; a view answers exactly what intake would, with
+the same access rules."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from localrun.ports import wait_until
+from tests.e2e.conftest import Api
+from tests.support.infra import ServiceProcess
+
+
+@pytest.fixture(scope="module")
+def intake_gateway(system, tmp_path_factory) -> Api:
+    """A second gateway that holds no views (every read asks intake): the reference answer, and a
+    writer whose changes the first gateway hears of only through the feed."""
+    first = system[1]["gateway"]
+    second = ServiceProcess("gateway", {**first.env, "SD_CASE_VIEWS_MAX": "0"},
+                            tmp_path_factory.mktemp("second-gateway") / "gateway.log").start()
+    yield Api(f"http://127.0.0.1:{second.port}", system[0].org)
+    second.stop()
+
+
+def reads_from_views(gateway: ServiceProcess) -> float:
+    body = gateway.get("/metrics")[1].decode()
+    return sum(s.value for f in text_string_to_metric_families(body) for s in f.samples
+               if s.name == "sd_gateway_case_reads_total" and s.labels["source"] == "views")
+
+
+def same_answer(a: httpx.Response, b: httpx.Response) -> bool:
+    return (a.status_code, a.content, a.headers.get("etag")) == (b.status_code, b.content, b.headers.get("etag"))
+
+
+def test_a_change_made_through_another_gateway_is_read_here(api, system, intake_gateway) -> None:
+    gateway = system[1]["gateway"]
+    case = api.open_case()  # this gateway keeps the view its own command answered with
+    path = f"/cases/{case['id']}"
+    before = reads_from_views(gateway)
+    held = api.get("agent", path)
+    assert held.status_code == 200 and held.json()["version"] == case["version"]
+    assert reads_from_views(gateway) == before + 1  # answered from the view, not by intake
+
+    moved = intake_gateway.move("agent", case, "assign", assignee="engineer.n")
+    assert moved.status_code == 200, moved.text
+    wait_until(lambda: api.get("agent", path).headers["etag"] == moved.headers["etag"], 10,
+               "the assignment made through the other gateway")
+    here = api.get("agent", path)
+    assert here.json()["status"] == "assigned" and here.json()["assignee"] == "engineer.n"
+    # Byte for byte what intake answers (the other gateway asks intake every time).
+    wait_until(lambda: same_answer(api.get("agent", path), intake_gateway.get("agent", path)), 10,
+               "the same answer from the view and from intake")
+
+
+def test_a_view_is_shown_only_to_whoever_intake_would_show_it(api, system, intake_gateway) -> None:
+    case = api.open_case(region="south")
+    path = f"/cases/{case['id']}"
+    assert api.get("agent", path).status_code == 200  # held from now on
+    for reader in ("customer.b", "engineer.n", "vendor"):
+        from_views, from_intake = api.get(reader, path), intake_gateway.get(reader, path)
+        assert from_views.status_code == from_intake.status_code, reader
+        assert from_views.json() == from_intake.json(), reader  # the same problem body: 404 or 403
+    assert api.get("customer.b", path).status_code == 404  # another organisation: as if absent
+    assert api.get("customer.a", path).status_code == 200
+    assert api.get("engineer.s", path).status_code == 200  # the case's region
+    assert api.get("engineer.n", path).status_code == 404
+
+    moved = intake_gateway.move("agent", case, "assign", assignee="engineer.n")
+    assert moved.status_code == 200, moved.text
+    # Assigned to engineer.n elsewhere: this gateway's view lets him see it once the feed says so.
+    wait_until(lambda: api.get("engineer.n", path).status_code == 200, 10, "the assignee seeing the case")
