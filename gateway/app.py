@@ -77,9 +77,9 @@ class Edges:
         if wait:
             response: Response | None = problems.problem(429, detail="too many requests from this client",
                                                          headers={"Retry-After": ratelimit.retry_after(wait)})
-        elif length is not None and (not length.isdigit() or int(length) > self.body_limit(request.url.path)):
+        elif length is not None and (not length.isdigit() or int(length) > self.body_limit(scope["path"])):
             response = problems.problem(413, detail=f"request bodies are limited to "
-                                                    f"{self.body_limit(request.url.path)} bytes")
+                                                    f"{self.body_limit(scope['path'])} bytes")
         else:
             response = None
         if response is not None:

@@ -228,7 +228,7 @@ def add_note(tx: Tx, actor: Actor, case_id: UUID, command: AddNote, now: datetim
     if command.internal and not access.sees_internal(actor):
         raise errors.forbidden("customers cannot write internal notes")
     note_id = uuid.uuid4()
-    entry = repo.append(tx.connection, case_id, "note", actor.username, command.body,
+    entry = repo.append_and_read(tx.connection, case_id, "note", actor.username, command.body,
                         {"note_id": str(note_id)}, internal=command.internal, at=now)
     tx.emit(CaseNoteAdded(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
                           note_id=note_id, author=actor.username, internal=command.internal, body=command.body))

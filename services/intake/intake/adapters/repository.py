@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, and_, func, insert, literal_column, or_, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.intake import Actor, CaseQuery, Role, SortKey
@@ -30,8 +30,14 @@ def next_case_sequence(conn: Connection, year: int) -> int:
     return conn.exec_driver_sql(f"SELECT nextval('{name}')").scalar_one()
 
 
+# Statements built once, parameters passed apart: building `insert(...).values(...)` per call cost
+# more than the insert itself on the path of every new case.
+_INSERT_CASE = insert(cases)
+_INSERT_ENTRY = insert(timeline)
+
+
 def insert_case(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(cases).values(**row))
+    conn.execute(_INSERT_CASE, row)
 
 
 def load_case(conn: Connection, case_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
@@ -47,11 +53,22 @@ def save_case(conn: Connection, case_id: UUID, changes: dict[str, Any], now: dat
                              .returning(*cases.c)).mappings().one())
 
 
+def _entry(case_id: UUID, kind: str, actor: str, summary: str, data: dict | None, internal: bool,
+           at: datetime | None) -> dict[str, Any]:
+    return dict(case_id=case_id, kind=kind, actor=actor, internal=internal, summary=summary, data=data or {},
+                at=at or datetime.now(UTC))
+
+
 def append(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str, data: dict | None = None,
-           internal: bool = False, at: datetime | None = None) -> dict[str, Any]:
-    """Add a timeline entry; return it as stored."""
-    values = dict(case_id=case_id, kind=kind, actor=actor, internal=internal, summary=summary, data=data or {})
-    stmt = insert(timeline).values(**values, **({"at": at} if at else {})).returning(*timeline.c)
+           internal: bool = False, at: datetime | None = None) -> None:
+    """Add a timeline entry."""
+    conn.execute(_INSERT_ENTRY, _entry(case_id, kind, actor, summary, data, internal, at))
+
+
+def append_and_read(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str,
+                    data: dict | None = None, internal: bool = False, at: datetime | None = None) -> dict[str, Any]:
+    """Add a timeline entry; return it as stored (with its id)."""
+    stmt = _INSERT_ENTRY.values(**_entry(case_id, kind, actor, summary, data, internal, at)).returning(*timeline.c)
     return dict(conn.execute(stmt).mappings().one())
 
 
@@ -144,12 +161,16 @@ def find_recent_duplicate(conn: Connection, organisation_id: UUID, email: str, s
                           since: datetime) -> dict[str, Any] | None:
     """An open case of the same organisation from the same reporter about the same system with the
     same title, recently (never another organisation's: that would reveal it exists)."""
-    row = conn.execute(select(cases.c.id, cases.c.number).where(
-        cases.c.organisation_id == organisation_id, cases.c.system_id == system_id,
-        func.lower(cases.c.title) == title.lower(),
-        cases.c.reporter["email"].astext == email, cases.c.created_at >= since,
-        cases.c.status != "closed").order_by(cases.c.created_at.desc()).limit(1)).mappings().first()
+    row = conn.execute(_DUPLICATE_PROBE, {"organisation_id": organisation_id, "system_id": system_id,
+                                          "title": title.lower(), "email": email, "since": since}).mappings().first()
     return dict(row) if row else None
+
+
+_DUPLICATE_PROBE = select(cases.c.id, cases.c.number).where(
+    cases.c.organisation_id == bindparam("organisation_id"), cases.c.system_id == bindparam("system_id"),
+    func.lower(cases.c.title) == bindparam("title"), cases.c.reporter["email"].astext == bindparam("email"),
+    cases.c.created_at >= bindparam("since"), cases.c.status != "closed",
+).order_by(cases.c.created_at.desc()).limit(1)
 
 
 def save_survey(conn: Connection, case_id: UUID, score: int, comment: str | None, by: str, now: datetime) -> bool:
