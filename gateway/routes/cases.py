@@ -81,6 +81,8 @@ async def call(request: Request, actor: Actor, service: str, method: str, **kwar
         raise HTTPException(500, f"{what} failed on this request; it has been logged") from exc
     if "problem" in reply:
         raise DomainProblem(reply["problem"])
+    for case in reply.get("views", ()):  # other cases the command changed: read-your-writes for them too
+        request.app.state.case_views.offer(case)
     return reply["data"]
 
 

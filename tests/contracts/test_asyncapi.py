@@ -16,7 +16,9 @@ def test_document_describes_every_event_with_its_exchange_and_envelope() -> None
     for (event_type, version), cls in catalogue().items():
         channel = doc["channels"][f"{event_type.replace('.', '_')}_v{version}"]
         assert channel["address"] == event_type
-        assert channel["bindings"]["amqp"]["exchange"]["name"] == f"{cls.PRODUCER}.events"
+        # Feeds (state for read models) have their own exchange, where nothing unrouted is kept.
+        exchange = f"{cls.PRODUCER}.feeds" if event_type == "case.updated" else f"{cls.PRODUCER}.events"
+        assert channel["bindings"]["amqp"]["exchange"]["name"] == exchange
         schema = doc["components"]["schemas"][f"{cls.__name__}V{version}"]
         assert schema["properties"]["event_type"]["const"] == event_type
         assert {"event_type", "schema_version", "correlation_id", "case_id"} <= set(schema["required"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
+from localrun.ports import wait_until
 from tests.e2e.conftest import resolution
 
 pytestmark = pytest.mark.integration
@@ -106,7 +107,9 @@ def test_awaiting_reproduction_closes_after_the_window_without_recurrence(api, s
     assert api.get("agent", f"/cases/{quiet['id']}").json()["status"] == "awaiting_reproduction"
     with work.transaction() as tx:
         handlers.close_quiet_reproductions(tx, datetime.now(UTC) + timedelta(days=REPRODUCTION_WINDOW_DAYS, hours=1))
-    assert api.get("agent", f"/cases/{quiet['id']}").json()["status"] == "closed"
+    # A sweep is nobody's request: the gateway hears of it through intake's feed, a moment later.
+    wait_until(lambda: api.get("agent", f"/cases/{quiet['id']}").json()["status"] == "closed", 10,
+               "the quiet case closed")
     assert api.get("agent", f"/cases/{recurred['id']}").json()["status"] == "in_progress"
     closing = [e for e in api.get("agent", f"/cases/{quiet['id']}/timeline").json() if e["actor"] == "system"][-1]
     assert "no recurrence" in closing["summary"]

@@ -17,11 +17,13 @@ from uuid import UUID
 from nameko.timer import timer
 
 from contracts import Event
+from contracts.cases import CaseUpdated
 from contracts.dispatch import EngineerAssigned
 from contracts.intake import Actor as ActorModel
 from contracts.intake import (
     AddNote,
     CaseQuery,
+    CaseView,
     ChangeTier,
     ComplaintReply,
     ComplaintStatus,
@@ -71,13 +73,25 @@ class IntakeService(PlatformService):
         return _file_store()
 
     def _call(self, correlation_id: str, actor: dict, work: Callable, read_only: bool = False) -> dict[str, Any]:
+        """The answer also carries, under `views`, every other case the command changed (a new cause
+        closes one case and answers with another): the gateway's case views take them at once, so
+        the caller reads its own writes without waiting for the feed."""
+        changed: list[dict] = []
+
         def run() -> Any:
             principal = ActorModel.model_validate(actor)
             scope = self.db.reading if read_only else self.db.transaction
             with scope(correlation_id=correlation_id) as tx:
-                return work(tx, principal)
+                result = work(tx, principal)
+            answered = (str(result.id), result.version) if isinstance(result, CaseView) else None
+            changed.extend(e.view for e in tx.emitted
+                           if isinstance(e, CaseUpdated) and (e.view["id"], e.view["version"]) != answered)
+            return result
 
-        return answer(run)
+        reply = answer(run)
+        if changed and "data" in reply:
+            reply["views"] = changed
+        return reply
 
     @rpc
     def open_case(self, correlation_id: str, actor: dict, command: dict) -> dict:
