@@ -41,17 +41,23 @@ def lua_list(values: list[str]) -> str:
     return "{" + ",".join(json.dumps(v) for v in values) + "}"
 
 
+def prelude(tokens: list[str]) -> str:
+    """The clients' tokens (taken in turn) and a random seed per wrk thread."""
+    return f"""
+tokens = {lua_list(tokens)}
+n = 0
+function setup(thread) thread:set("seed", math.random(1000000000)) end
+function init(args) math.randomseed(seed) end
+"""
+
+
 def create_script(tokens: list[str], organisation_id: str, system_id: str) -> str:
     body = {"reporter": {"name": "Bench", "organisation": "Benchmark Org", "phone": "+86 10 5555 0000",
                          "email": "bench@example.com"},
             "organisation_id": organisation_id, "contract_id": "BENCH-1", "system_id": system_id,
             "title": "TITLE", "description": "created by bench/case_intake.py", "channel": "web"}
     head, tail = json.dumps(body).split('"TITLE"')
-    return f"""
-tokens = {lua_list(tokens)}
-local n = 0
-function setup(thread) thread:set("seed", math.random(1000000000)) end
-function init(args) math.randomseed(seed) end
+    return prelude(tokens) + f"""
 request = function()
   n = n + 1
   local title = '"benchmark case ' .. n .. '-' .. math.random(1000000000) .. '"'
@@ -63,12 +69,8 @@ end
 
 
 def read_script(tokens: list[str], case_ids: list[str]) -> str:
-    return f"""
-tokens = {lua_list(tokens)}
+    return prelude(tokens) + f"""
 ids = {lua_list(case_ids)}
-local n = 0
-function setup(thread) thread:set("seed", math.random(1000000000)) end
-function init(args) math.randomseed(seed) end
 request = function()
   n = n + 1
   return wrk.format("GET", "/cases/" .. ids[math.random(#ids)],
