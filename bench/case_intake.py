@@ -93,7 +93,7 @@ def wrk(base: str, script: str, connections: int, duration: int) -> dict:
                              check=True).stdout
     finally:
         os.unlink(f.name)
-    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", out, re.M))
     if len(latency) != 2:
         raise SystemExit(f"wrk's output was not understood:\n{out}")
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
