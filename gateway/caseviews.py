@@ -74,6 +74,7 @@ class CaseViews:
         self.clock = clock
         self.live = False  # views are kept and served only while the feed is followed
         self._views: OrderedDict[UUID, HeldView] = OrderedDict()
+        VIEWS_HELD.set_function(lambda: len(self._views))
 
     def __len__(self) -> int:
         return len(self._views)
@@ -94,25 +95,21 @@ class CaseViews:
         """Keep `case` (a CaseView as JSON data) unless a view of the same or a later version is held."""
         if not self.live:
             return False
-        case_id = UUID(case["id"]) if isinstance(case["id"], str) else case["id"]
+        case_id = UUID(case["id"])  # JSON data, from an RPC answer or the feed
         version = int(case["version"])
         held = self._views.get(case_id)
         if held is not None and held.version >= version:
             return False
-        organisation = case["organisation_id"]
         self._views[case_id] = HeldView(
-            version=version, organisation_id=UUID(organisation) if isinstance(organisation, str) else organisation,
-            region=case["region"], assignee=case["assignee"], body=_json(case), etag=etag_of(case_id, version),
-            held_since=self.clock())
+            version=version, organisation_id=UUID(case["organisation_id"]), region=case["region"],
+            assignee=case["assignee"], body=_json(case), etag=etag_of(case_id, version), held_since=self.clock())
         self._views.move_to_end(case_id)
         while len(self._views) > self.max_views:
             self._views.popitem(last=False)
-        VIEWS_HELD.set(len(self._views))
         return True
 
     def forget_all(self) -> None:
         self._views.clear()
-        VIEWS_HELD.set(0)
 
     def on_feed(self, body: bytes) -> None:
         try:

@@ -3,6 +3,7 @@ depends on one of these; `require(...)` names the roles an endpoint admits."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -21,9 +22,15 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 
 _API_KEY_CACHE_S = 30.0
 _api_key_cache: dict[str, tuple[float, Actor]] = {}
-# Verified access tokens until they expire: a token's signature and claims cannot change, and
-# checking them was the largest cost of a cached read. Only valid tokens are kept, 10,000 at most.
-_access_tokens: dict[str, tuple[float, Actor]] = {}
+
+
+@functools.lru_cache(maxsize=10_000)
+def _verified_access(secret: str, token: str) -> tuple[float, Actor]:
+    """A token's signature and claims cannot change, and checking them was the largest cost of a
+    cached read: each of the most recent 10,000 valid tokens is checked once (a refused token
+    raises, and is not remembered)."""
+    claims = verify(secret, token, "access")
+    return float(claims["exp"]), Actor.model_validate(claims["actor"])
 
 
 def unauthorised(detail: str) -> HTTPException:
@@ -39,17 +46,12 @@ async def current_actor(request: Request, token: str | None = Depends(oauth2),
                         api_key: str | None = Depends(api_key_header)) -> Actor:
     settings = request.app.state.settings
     if token:
-        verified = _access_tokens.get(token)
-        if verified is not None and time.time() < verified[0]:
-            return verified[1]
         try:
-            claims = verify(settings.jwt_secret.get_secret_value(), token, "access")
+            expires, actor = _verified_access(settings.jwt_secret.get_secret_value(), token)
         except TokenError as exc:
             raise unauthorised(str(exc)) from exc
-        actor = Actor.model_validate(claims["actor"])
-        if len(_access_tokens) >= 10_000:
-            _access_tokens.clear()
-        _access_tokens[token] = (float(claims["exp"]), actor)
+        if time.time() >= expires:  # a verified token is remembered: its expiry is checked each time
+            raise unauthorised("the token has expired")
         return actor
     if api_key:
         key = store.key_hash(api_key)

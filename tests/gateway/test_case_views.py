@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import uuid
 
+from prometheus_client import REGISTRY
+
 from contracts.intake import Actor, Role
-from gateway.caseviews import FEED_MESSAGES, CaseViews
+from gateway.caseviews import CaseViews
 
 ORG = uuid.uuid4()
 
@@ -29,6 +31,10 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def fed(outcome: str) -> float:
+    return REGISTRY.get_sample_value("sd_gateway_case_feed_total", {"outcome": outcome})
 
 
 def live_views(**kw) -> CaseViews:
@@ -86,8 +92,7 @@ def test_nothing_is_kept_or_served_unless_the_feed_is_followed() -> None:
 def test_the_feed_applies_updates_and_counts_what_it_ignores() -> None:
     views = live_views()
     case_id = uuid.uuid4()
-    invalid_before = FEED_MESSAGES.labels("invalid")._value.get()
-    older_before = FEED_MESSAGES.labels("older")._value.get()
+    invalid_before, older_before = fed("invalid"), fed("older")
     message = {"event_type": "case.updated", "version": 2, "view": case(2, case_id, assignee="engineer.n")}
     views.on_feed(json.dumps(message).encode())
     assert views.get(case_id).assignee == "engineer.n"
@@ -96,8 +101,8 @@ def test_the_feed_applies_updates_and_counts_what_it_ignores() -> None:
                 json.dumps({**message, "view": {**message["view"], "tier": "P9"}}).encode(),
                 json.dumps({**message, "event_type": "case.opened"}).encode()):
         views.on_feed(bad)
-    assert FEED_MESSAGES.labels("older")._value.get() == older_before + 1
-    assert FEED_MESSAGES.labels("invalid")._value.get() == invalid_before + 5
+    assert fed("older") == older_before + 1
+    assert fed("invalid") == invalid_before + 5
     assert views.get(case_id).version == 2
 
 
