@@ -13,8 +13,8 @@ from .dispatch import ContactKind
 from .intake import Strict
 from .sla_api import Hours, within_reach
 
-NAME = r"^[a-z0-9][a-z0-9._-]*$"
-Username = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+Username = Annotated[str, Field(min_length=1, max_length=128, pattern=USERNAME)]
 Text = Field(min_length=1, max_length=2000)
 
 

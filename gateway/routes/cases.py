@@ -52,7 +52,9 @@ router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 
 CASE_READERS = require(Role.CUSTOMER, Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
 STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
-TIER_SETTERS = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
+DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
+MANAGERS = require(Role.MANAGER, Role.ADMIN)
+ENGINEERS = require(Role.ENGINEER)
 CUSTOMERS = require(Role.CUSTOMER)
 COMPLAINANTS = require(Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=(
@@ -88,6 +90,11 @@ async def call(request: Request, actor: Actor, service: str, method: str, **kwar
 
 async def intake(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any:
     return await call(request, actor, "intake", method, **kwargs)
+
+
+async def ensure_visible(request: Request, actor: Actor, case_id: UUID) -> None:
+    """404 (intake's answer) unless the caller may see the case: for routes of other services."""
+    await intake(request, actor, "get_case", case_id=str(case_id))
 
 
 def etag(case: dict) -> str:
@@ -163,7 +170,7 @@ async def get_case(request: Request, case_id: UUID, actor: Actor = Depends(CASE_
 
 @router.post("/{case_id}/tier", response_model=CaseView, summary="Change the severity tier (with a reason)")
 async def change_tier(request: Request, case_id: UUID, command: ChangeTier, if_match: IfMatch = None,
-                      idempotency_key: IdempotencyKey = None, actor: Actor = Depends(TIER_SETTERS)) -> Response:
+                      idempotency_key: IdempotencyKey = None, actor: Actor = Depends(DESK)) -> Response:
     return await case_command(request, actor, "change_tier", case_id, command, if_match, idempotency_key)
 
 
@@ -231,7 +238,7 @@ async def new_cause_found(request: Request, case_id: UUID, command: NewCauseFoun
 
 @router.post("/{case_id}/merge", response_model=CaseView, summary="Close this duplicate into another case")
 async def merge(request: Request, case_id: UUID, command: Merge, if_match: IfMatch = None,
-                idempotency_key: IdempotencyKey = None, actor: Actor = Depends(TIER_SETTERS)) -> Response:
+                idempotency_key: IdempotencyKey = None, actor: Actor = Depends(DESK)) -> Response:
     return await case_command(request, actor, "merge", case_id, command, if_match, idempotency_key)
 
 

@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from contracts.dispatch_api import (
+    ROLE,
+    USERNAME,
     Assign,
     DispatchView,
     EngineerBody,
@@ -27,21 +29,16 @@ from contracts.dispatch_api import (
     Transfer,
     VendorSupport,
 )
-from contracts.intake import Actor, Role
+from contracts.intake import Actor
 
-from ..auth.principal import require
 from ..idempotency import idempotent
 from ..problems import PROBLEM_RESPONSES
-from .cases import CASE_READERS, IdempotencyKey, call, intake
+from .cases import CASE_READERS, DESK, ENGINEERS, MANAGERS, STAFF, IdempotencyKey, call, ensure_visible
 
 router = APIRouter(tags=["dispatch"], responses=PROBLEM_RESPONSES)
-DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
-STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
-ENGINEERS = require(Role.ENGINEER)
-MANAGERS = require(Role.MANAGER, Role.ADMIN)
-RoleName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]{0,63}$",
+RoleName = Annotated[str, Path(min_length=1, max_length=64, pattern=ROLE,
                                examples=["dispatcher", "project-manager", "technical-manager"])]
-Username = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+Username = Annotated[str, Path(min_length=1, max_length=128, pattern=USERNAME)]
 Filter = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
@@ -49,13 +46,9 @@ async def dispatch(request: Request, actor: Actor, method: str, **kwargs: Any) -
     return await call(request, actor, "dispatch", method, **kwargs)
 
 
-async def _visible(request: Request, actor: Actor, case_id: UUID) -> None:
-    await intake(request, actor, "get_case", case_id=str(case_id))  # 404 unless the caller may see the case
-
-
 async def _command(request: Request, actor: Actor, case_id: UUID, key: str | None, method: str,
                    **kwargs: Any) -> Response:
-    await _visible(request, actor, case_id)
+    await ensure_visible(request, actor, case_id)
 
     async def produce() -> JSONResponse:
         return JSONResponse(await dispatch(request, actor, method, case_id=str(case_id), **kwargs))
@@ -78,7 +71,7 @@ async def save_engineer(request: Request, username: Username, body: EngineerBody
 @router.get("/cases/{case_id}/dispatch", response_model=DispatchView,
             summary="Who has the case and why, acknowledgement, activities, visits and staffing")
 async def case_dispatch(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS)) -> Any:
-    await _visible(request, actor, case_id)
+    await ensure_visible(request, actor, case_id)
     return await dispatch(request, actor, "case_dispatch", case_id=str(case_id))
 
 

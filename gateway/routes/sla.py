@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from contracts.intake import Actor, Role
+from contracts.intake import Actor
 from contracts.sla_api import (
     AtRiskQuery,
     CalendarDefinition,
@@ -29,14 +29,11 @@ from contracts.sla_api import (
 )
 from contracts.sla_policy import Policy
 
-from ..auth.principal import require
 from ..idempotency import idempotent
 from ..problems import PROBLEM_RESPONSES, DomainProblem
-from .cases import CASE_READERS, IdempotencyKey, call, intake
+from .cases import CASE_READERS, DESK, MANAGERS, IdempotencyKey, call, ensure_visible
 
 router = APIRouter(tags=["sla"], responses=PROBLEM_RESPONSES)
-DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
-MANAGERS = require(Role.MANAGER, Role.ADMIN)
 Name = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 ContractId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 
@@ -48,7 +45,7 @@ async def sla(request: Request, actor: Actor, method: str, **kwargs: Any) -> Any
 @router.get("/cases/{case_id}/clocks", response_model=list[ClockView],
             summary="A case's SLA clocks: target, deadline, remaining or overdue time, pauses, outcome")
 async def case_clocks(request: Request, case_id: UUID, actor: Actor = Depends(CASE_READERS)) -> Any:
-    await intake(request, actor, "get_case", case_id=str(case_id))  # 404 unless the caller may see the case
+    await ensure_visible(request, actor, case_id)
     return await sla(request, actor, "case_clocks", case_id=str(case_id))
 
 

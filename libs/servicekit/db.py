@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, create_engine
@@ -16,8 +17,15 @@ from contracts import Event
 from .messaging import outbox
 from .messaging.schema import inbox
 
-_CLAIM = (f"INSERT INTO {inbox.name} (consumer, event_id, event_type) VALUES {{rows}} "
-          "ON CONFLICT DO NOTHING RETURNING event_id")
+
+def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[list[Any]], tail: str = ""):
+    """One multi-row INSERT in driver SQL (`tail`: ON CONFLICT ..., RETURNING ...). Batches go this
+    way because compiling a statement with hundreds of named parameters cost more than the
+    database's work for the batch."""
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params = tuple(str(v) if isinstance(v, UUID) else v for row in rows for v in row)
+    return conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
+                                f"{tail}", params)
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:
@@ -62,10 +70,10 @@ class Tx:
 
     def claim(self, consumer: str, events: list[Event]) -> set[UUID]:
         """Record that `consumer` processed `events`; return the ids it had not processed before."""
-        # Plain driver SQL, one statement for the batch: this is the hot path of every consumer.
-        rows = ", ".join(["(%s, %s, %s)"] * len(events))
-        params = tuple(v for e in events for v in (consumer, str(e.event_id), e.event_type))
-        result = self.connection.exec_driver_sql(_CLAIM.format(rows=rows), params)
+        # One statement for the batch: this is the hot path of every consumer.
+        result = insert_rows(self.connection, inbox.name, ("consumer", "event_id", "event_type"),
+                             [[consumer, e.event_id, e.event_type] for e in events],
+                             "ON CONFLICT DO NOTHING RETURNING event_id")
         return {UUID(str(event_id)) for (event_id,) in result}
 
     def _flush(self) -> None:
@@ -120,4 +128,4 @@ def migrate(versions_dir: Path | None, database_url: str, revision: str = "head"
     command.upgrade(config, revision)
 
 
-__all__ = ["Tx", "UnitOfWork", "make_engine", "migrate"]
+__all__ = ["Tx", "UnitOfWork", "insert_rows", "make_engine", "migrate"]

@@ -31,5 +31,4 @@ class BackgroundLoops(DependencyProvider):
     def stop(self) -> None:
         self.running = False
 
-    def kill(self) -> None:
-        self.running = False
+    kill = stop

@@ -172,10 +172,12 @@ def status_changed(tx: Tx, case_id: UUID, before: CaseStatus, after: CaseStatus,
         return  # an older move heard late (a retry, the other replica): the newer one stands
     repo.update_case(tx.connection, case_id, status=after, status_at=occurred_at)
     current = repo.current_assignment(tx.connection, case_id)
-    if assignee and changed_by != DESK and (current is None or current.engineer != assignee) \
-            and repo.engineer(tx.connection, assignee) is not None:
+    profile = repo.engineer(tx.connection, assignee) \
+        if assignee and changed_by != DESK and (current is None or current.engineer != assignee) else None
+    if profile is not None:
         # An agent assigned through the case's status machine: dispatch records it and chases it.
-        _assign(tx, case, assignee, AssignmentKind.MANUAL, changed_by, [f"assigned by {changed_by}"], now)
+        _assign(tx, case, assignee, AssignmentKind.MANUAL, changed_by, [f"assigned by {changed_by}"], now,
+                profile=profile)
         return
     if after in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and current is not None:
         _end(tx, current, now, after.value)
@@ -327,7 +329,7 @@ def assign(tx: Tx, actor: Actor, case_id: UUID, username: str | None, now: datet
         if engineer.username in holder:
             raise _conflict(f"{username} already has the case", "engineer")
         _assign(tx, case, engineer.username, AssignmentKind.MANUAL, actor.username,
-                [f"chosen by {actor.username}"], now)
+                [f"chosen by {actor.username}"], now, profile=engineer)
     return view(tx, case_id)
 
 
@@ -337,12 +339,17 @@ def acknowledge(tx: Tx, actor: Actor, case_id: UUID, now: datetime) -> dict:
     if current is None or current.engineer != actor.username:
         raise Refused(403, "Forbidden", "only the engineer assigned to the case acknowledges it")
     if current.acknowledged_at is None:
-        repo.acknowledge(tx.connection, current.id, now)
-        repo.update_case(tx.connection, case_id, acknowledged_at=now)
-        notices.withdraw(tx, _chase_of(case_id, actor.username), f"{actor.username} acknowledged the case", now)
-        tx.emit(EngineerAcknowledged(case_id=case.case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
-                                     engineer=actor.username))
+        _acknowledge(tx, case.case_id, current, now)
     return view(tx, case_id)
+
+
+def _acknowledge(tx: Tx, case_id: UUID, current, now: datetime) -> None:
+    """The holder of `current` (not acknowledged yet) acknowledges: the chase's held notices go."""
+    repo.acknowledge(tx.connection, current.id, now)
+    repo.update_case(tx.connection, case_id, acknowledged_at=now)
+    notices.withdraw(tx, _chase_of(case_id, current.engineer), f"{current.engineer} acknowledged the case", now)
+    tx.emit(EngineerAcknowledged(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
+                                 engineer=current.engineer))
 
 
 def transfer(tx: Tx, actor: Actor, case_id: UUID, to: str | None, reason: str, now: datetime) -> dict:
@@ -364,7 +371,7 @@ def transfer(tx: Tx, actor: Actor, case_id: UUID, to: str | None, reason: str, n
         if current is not None and current.engineer == engineer.username:
             raise _conflict(f"{to} already has the case", "to")
         _assign(tx, case, engineer.username, AssignmentKind.TRANSFER, actor.username,
-                [f"transferred by {actor.username}: {reason}"], now)
+                [f"transferred by {actor.username}: {reason}"], now, profile=engineer)
     return view(tx, case_id)
 
 
@@ -398,7 +405,7 @@ def escalate_to_expert(tx: Tx, actor: Actor, case_id: UUID, expert: str | None, 
         if engineer.username in holder:
             raise _conflict(f"{expert} already has the case", "expert")
         _assign(tx, case, engineer.username, AssignmentKind.EXPERT, actor.username,
-                [f"escalated by {actor.username}: {reason}"], now)
+                [f"escalated by {actor.username}: {reason}"], now, profile=engineer)
     return view(tx, case_id)
 
 
@@ -429,7 +436,7 @@ def log_contact(tx: Tx, actor: Actor, case_id: UUID, activity_id: UUID, kind: Co
         raise _conflict("this activity is already logged; logged activities are never changed", "activity_id")
     current = repo.current_assignment(tx.connection, case_id)
     if current is not None and current.engineer == actor.username and current.acknowledged_at is None:
-        acknowledge(tx, actor, case_id, now)
+        _acknowledge(tx, case_id, current, now)
     if case.first_contact_at is None:
         repo.update_case(tx.connection, case_id, first_contact_at=happened_at)
     tx.emit(ContactLogged(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=happened_at,
@@ -546,7 +553,7 @@ def _staffing(case: DispatchCase, visits: list[dict]) -> dict:
 
 
 def _ack_by(tx: Tx, case: DispatchCase) -> datetime | None:
-    current = repo.current_assignment(tx.connection, case.case_id)
+    current = repo.current_assignment(tx.connection, case.case_id, lock=False)
     return None if current is None else chase.acknowledge_by(case.tier, current.chase_anchor, _desk().add)
 
 

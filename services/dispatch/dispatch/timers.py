@@ -6,41 +6,30 @@ never fire, assign or send the same row twice."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import eventlet
 
 from servicekit.loops import BackgroundLoops
 from servicekit.timesource import TimeSource, time_source
 
-from . import handlers
+from . import handlers, notices
 from .notifications import outbox
 from .notifications.channels import channels_from
-from .settings import DispatchSettings
 
 log = logging.getLogger(__name__)
 
 
-class Clockwork:
-    def __init__(self, settings: DispatchSettings) -> None:
-        self.settings = settings
-        self.time: TimeSource = time_source(settings.time_offset_file)
-
-    def now(self) -> datetime:
-        return self.time.now()
-
-
 class DispatchLoops(BackgroundLoops):
     def setup(self) -> None:
-        self.settings = DispatchSettings()
-        self.clockwork = Clockwork(self.settings)
+        self.settings = notices.settings()
+        self.clockwork: TimeSource = time_source(self.settings.time_offset_file)
         self.channels = channels_from(self.settings)
 
     def loops(self) -> dict:
         return {"dispatch_chase": self._chase_forever, "dispatch_assignments": self._assign_forever,
                 "dispatch_notifications": self._notify_forever}
 
-    def get_dependency(self, worker_ctx) -> Clockwork:
+    def get_dependency(self, worker_ctx) -> TimeSource:
         return self.clockwork
 
     def _forever(self, work, batch: int, what: str) -> None:

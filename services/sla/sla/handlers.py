@@ -187,8 +187,9 @@ def _events(tx: Tx, case: FollowedCase, policy: Policy, calendars, facts: list) 
         if isinstance(fact, tracking.Started | tracking.Paused | tracking.Resumed):
             kind = {tracking.Started: ClockStarted, tracking.Paused: ClockPaused,
                     tracking.Resumed: ClockResumed}[type(fact)]
-            events.append(kind(**{**clock_common, "occurred_at": fact.at,
-                                  "elapsed_seconds": max(0.0, state.elapsed(policy, calendars, fact.at))}))
+            # A start has no time behind it (a clock rebuilt already stopped would count its whole run).
+            elapsed = 0.0 if kind is ClockStarted else max(0.0, state.elapsed(policy, calendars, fact.at))
+            events.append(kind(**{**clock_common, "occurred_at": fact.at, "elapsed_seconds": elapsed}))
         elif isinstance(fact, tracking.Warned):
             events.append(ClockWarned(**clock_common, fraction=fact.fraction))
         elif isinstance(fact, tracking.Breached):

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import Connection, text
 
 from contracts.cases import CaseStatus, Tier
+from servicekit.db import insert_rows
 
 from ..domain.engineers import Engineer
 from ..settings import Contact
@@ -93,8 +94,7 @@ def save_engineer(conn: Connection, username: str, body: dict[str, Any]) -> dict
     return engineer_row(row.one())
 
 
-def engineers(conn: Connection, skill: str | None = None, region: str | None = None,
-              active_only: bool = False) -> list[dict[str, Any]]:
+def engineers(conn: Connection, skill: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
     sql, params = "SELECT * FROM engineers WHERE true", {}
     if skill:
         sql += " AND :skill = ANY(skills)"
@@ -102,8 +102,6 @@ def engineers(conn: Connection, skill: str | None = None, region: str | None = N
     if region:
         sql += " AND :region = ANY(regions)"
         params["region"] = region.lower()
-    if active_only:
-        sql += " AND active"
     return [engineer_row(r) for r in conn.execute(text(sql + " ORDER BY username"), params)]
 
 
@@ -148,15 +146,6 @@ def follow_cases(conn: Connection, cases: list[DispatchCase]) -> set[UUID]:
     result = insert_rows(conn, "dispatch_cases", columns, [[row[c] for c in columns] for row in rows],
                          "ON CONFLICT DO NOTHING RETURNING case_id")
     return {UUID(str(row[0])) for row in result}
-
-
-def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[list[Any]], tail: str = ""):
-    """One multi-row INSERT in driver SQL: no statement compilation per batch (that cost more than
-    the database's work for a batch of assignments)."""
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params = tuple(str(v) if isinstance(v, UUID) else v for row in rows for v in row)
-    return conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
-                                f"{tail}", params)
 
 
 def record_first_assignments(conn: Connection, rows: list[dict], now: datetime) -> None:
@@ -225,9 +214,10 @@ def _assignment(row: Any) -> Assignment:
                       row.next_due_at)
 
 
-def current_assignment(conn: Connection, case_id: UUID) -> Assignment | None:
+def current_assignment(conn: Connection, case_id: UUID, lock: bool = True) -> Assignment | None:
+    """`lock=False` for reads: a view must not wait behind a command that holds the assignment."""
     row = conn.execute(text("SELECT * FROM assignments WHERE case_id = :id AND ended_at IS NULL "
-                            "ORDER BY id DESC LIMIT 1 FOR UPDATE"), {"id": case_id}).first()
+                            "ORDER BY id DESC LIMIT 1" + (" FOR UPDATE" if lock else "")), {"id": case_id}).first()
     return None if row is None else _assignment(row)
 
 

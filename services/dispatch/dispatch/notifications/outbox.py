@@ -33,6 +33,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Connection, text
 
 from contracts.dispatch import NotificationChannel, NotificationDelivered, NotificationOutcome
+from servicekit.db import insert_rows
 from servicekit.logs import log_context
 
 from . import metrics, templates
@@ -67,7 +68,7 @@ def prepare(*, case_id: UUID, notice: templates.Notice | str, channel: Notificat
             dedup_key: str, notification_id: UUID | None = None, correlation_id: str | None = None,
             zone: str = "Asia/Shanghai", about: str | None = None) -> dict:
     """A notification row, rendered and checked, ready for `queue_many`. `about` names what the
-    notice is about (for example `assignment:42`), so that `withdraw` can take it back unsent."""
+    notice is about (for example `chase:<case>:<engineer>`), so that `withdraw` can take it back unsent."""
     channel = NotificationChannel(channel)
     rendered = templates.render(notice, language, fields, zone)
     if not recipient.strip() or len(recipient) > 320:
@@ -96,13 +97,9 @@ def queue_many(conn: Connection, rows: list[dict]) -> int:
     how many were new."""
     if not rows:
         return 0
-    # Driver SQL: compiling a statement with hundreds of named parameters cost more than inserting.
-    one = "(" + ", ".join(["%s"] * (len(_COLUMNS) + 1)) + ")"
-    params = tuple(str(v) if isinstance(v, UUID) else v
-                   for row in rows for v in (*(row[c] for c in _COLUMNS), row["deliver_at"]))
-    result = conn.exec_driver_sql(
-        f"INSERT INTO notifications ({', '.join(_COLUMNS)}, next_attempt_at) VALUES {', '.join([one] * len(rows))} "
-        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id", params)
+    result = insert_rows(conn, "notifications", (*_COLUMNS, "next_attempt_at"),
+                         [[*(row[c] for c in _COLUMNS), row["deliver_at"]] for row in rows],
+                         "ON CONFLICT (dedup_key) DO NOTHING RETURNING id")
     return len(result.all())
 
 
@@ -131,7 +128,7 @@ def deliver_due(conn: Connection, now: datetime, channels: Mapping[str, Channel]
     return the events of the final ones (sent, failed) for the caller to emit in this transaction.
     `channels` maps a channel name ("email", "sms") to its channel; a channel missing from it fails
     its notifications with the reason "<CHANNEL> channel not configured". A row that is retried gives
-    no event, so fewer events than `limit` does not mean fewer rows were due (see `next_due`)."""
+    no event, so fewer events than `limit` does not mean fewer rows were due."""
     started = time.monotonic()
     rows = conn.execute(text(
         "SELECT id, case_id, notice, channel, recipient, subject, body, attempts, correlation_id "
@@ -182,11 +179,6 @@ def withdraw(conn: Connection, about: str, because: str, now: datetime) -> list[
                                   recipient=row.recipient, notice=row.notice, outcome=NotificationOutcome.WITHDRAWN,
                                   attempts=row.attempts, error=because[:MAX_ERROR])
             for row in rows if row.case_id is not None]
-
-
-def next_due(conn: Connection) -> datetime | None:
-    """When the earliest pending notification falls due (for the loop's sleep)."""
-    return conn.execute(text("SELECT min(next_attempt_at) FROM notifications WHERE status = 'pending'")).scalar()
 
 
 def _attempt(row: Any, channel: Channel | None) -> tuple[str | None, bool, float | None]:

@@ -3,8 +3,9 @@
 - `visits.crew`: the engineers asked to join a visit to meet the tier's minimum staffing, each with
   the reasons they were chosen; `visits.staffing_required` is the minimum when the visit was
   required.
-- `notifications.about`: what a notice is about (`assignment:<id>`), so that a held notice whose
-  reason went away (the engineer acknowledged, the case was reassigned) is withdrawn unsent.
+- `notifications.about`: what a notice is about (`chase:<case>:<engineer>`: an acknowledgement
+  chase), so that a held notice whose reason went away (the engineer acknowledged, the case was
+  reassigned) is withdrawn unsent.
 - `role_contacts`: who a role (dispatcher, project manager, the L1-L5 managers) is, managed through
   the API; a role without a row falls back to the `SD_CONTACTS` setting.
 - `dispatch_cases.assign_due_at`: when to assign a case that waits (a P2-P4 opened while the desk

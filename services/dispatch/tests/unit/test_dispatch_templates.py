@@ -65,7 +65,8 @@ def test_a_missing_field_is_an_error_when_rendering() -> None:
 
 
 def test_fields_a_notice_does_not_use_are_ignored() -> None:
-    assert render(Notice.UNASSIGNED, Language.EN, {**FIELDS, "name": "Dispatcher", "extra": object()})
+    with_extras = {**FIELDS, "name": "Dispatcher", "extra": object()}
+    assert render(Notice.UNASSIGNED, Language.EN, with_extras) == render(Notice.UNASSIGNED, Language.EN, FIELDS)
 
 
 def test_unknown_notices_languages_and_choices_are_refused() -> None:

@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import Connection, text
 
 from contracts.cases import CaseStatus, Tier
+from servicekit.db import insert_rows
 
 from ..domain.calendars_data import CalendarSpec, intervals_from_json
 from ..domain.clocks import ClockState
@@ -81,12 +82,8 @@ def follow_case(conn: Connection, case: FollowedCase) -> bool:
     return result.rowcount == 1
 
 
-def followed_case(conn: Connection, case_id: UUID, lock: bool = False) -> FollowedCase | None:
-    row = conn.execute(text("SELECT * FROM sla_cases WHERE case_id = :id" + (" FOR UPDATE" if lock else "")),
-                       {"id": case_id}).mappings().first()
-    if row is None:
-        return None
-    return followed_cases(conn, {case_id})[case_id]
+def followed_case(conn: Connection, case_id: UUID) -> FollowedCase | None:
+    return followed_cases(conn, {case_id}).get(case_id)
 
 
 def followed_cases(conn: Connection, case_ids: set[UUID]) -> dict[UUID, FollowedCase]:
@@ -179,13 +176,9 @@ def insert_clocks(conn: Connection, clocks: Sequence[TrackedClock]) -> None:
     """New clocks in one statement; a clock the case already has for that subject is left as it is."""
     if not clocks:
         return
-    rows, params = [], {}
-    for i, clock in enumerate(clocks):
-        values = _values(clock)
-        rows.append("(" + ", ".join(f":{name}_{i}" for name in _INSERT_COLUMNS) + ")")
-        params.update({f"{name}_{i}": values[name] for name in _INSERT_COLUMNS})
-    conn.execute(text(f"INSERT INTO clocks ({', '.join(_INSERT_COLUMNS)}) VALUES {', '.join(rows)} "
-                      "ON CONFLICT DO NOTHING"), params)
+    insert_rows(conn, "clocks", _INSERT_COLUMNS,
+                [[values[name] for name in _INSERT_COLUMNS] for values in map(_values, clocks)],
+                "ON CONFLICT DO NOTHING")
 
 
 def save_clocks(conn: Connection, clocks: Sequence[TrackedClock]) -> None:

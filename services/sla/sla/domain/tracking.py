@@ -215,5 +215,4 @@ def cancel(tracked: TrackedClock, at: datetime) -> TrackedClock:
     met nor breached. A clock already judged keeps its outcome."""
     if tracked.outcome not in OPEN:
         return tracked
-    state = tracked.state if tracked.finished else tracked.state.stop(at)
-    return replace(tracked, state=state, outcome=CANCELLED, next_mark=None, next_due_at=None)
+    return replace(tracked, state=tracked.state.stop(at), outcome=CANCELLED, next_mark=None, next_due_at=None)

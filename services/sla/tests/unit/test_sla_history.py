@@ -102,6 +102,7 @@ def test_a_report_rejected_before_anything_was_stored_is_cancelled_not_met() -> 
     facts = [status(at(12), S.IN_PROGRESS, S.RESOLVED, 1), status(at(13), S.RESOLVED, S.REOPENED, 2)]
     report = rebuild(at(10), Tier.P2, 1, facts)[(Clock.FAULT_REPORT, "")]
     fresh, _ = tracking.settle(tracking.TrackedClock(None, report.state), P, CAL, judge_at=at(13))
+    assert fresh.next_mark is not None  # due to be judged: cancelling must take that away
     cancelled = tracking.cancel(fresh, report.state.stopped_at)
     assert (cancelled.outcome, cancelled.next_mark) == (tracking.CANCELLED, None)
     assert tracking.fire(cancelled, P, CAL, at(14)) == (cancelled, [])
