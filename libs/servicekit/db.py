@@ -46,6 +46,7 @@ class Tx:
     service: str
     correlation_id: str | None = None
     emitted: list[Event] = field(default_factory=list)
+    _unrecorded: list[Event] = field(default_factory=list)
     _session: Session | None = None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
@@ -60,7 +61,10 @@ class Tx:
         self.emit_many([event])
 
     def emit_many(self, events: list[Event]) -> None:
-        outbox.record_many(self.connection, self.service, events)
+        # Checked now, written at commit: a transaction that emits per event (a consumer's batch, a
+        # group of creations) writes its whole outbox share in one statement.
+        outbox.check_owner(self.service, events)
+        self._unrecorded.extend(events)
         self.emitted.extend(events)
 
     def after_commit(self, action: Callable[[], None]) -> None:
@@ -77,6 +81,8 @@ class Tx:
         return {UUID(str(event_id)) for (event_id,) in result}
 
     def _flush(self) -> None:
+        outbox.record_many(self.connection, self.service, self._unrecorded)
+        self._unrecorded.clear()
         if self._session is not None:
             self._session.commit()  # flushes into the enclosing transaction, which commits it
             self._session.close()

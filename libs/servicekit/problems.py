@@ -31,10 +31,17 @@ def _dump(result: Any) -> Any:
 def answer(work: Callable[[], Any]) -> dict[str, Any]:
     """Run `work`; its result as data, or a refusal or invalid input as a problem."""
     try:
-        return {"data": _dump(work())}
-    except Refused as refusal:
-        return {"problem": refusal.problem()}
-    except ValidationError as exc:
-        first = exc.errors()[0]
+        return reply(work())
+    except (Refused, ValidationError) as exc:
+        return reply(exc)
+
+
+def reply(outcome: Any) -> dict[str, Any]:
+    """An outcome as the wire answer: a refusal or invalid input as a problem, anything else as data."""
+    if isinstance(outcome, Refused):
+        return {"problem": outcome.problem()}
+    if isinstance(outcome, ValidationError):
+        first = outcome.errors()[0]
         return {"problem": {"status": 422, "title": "Unprocessable Content", "detail": first["msg"],
                             "field": ".".join(str(p) for p in first["loc"])}}
+    return {"data": _dump(outcome)}

@@ -14,20 +14,18 @@ class ForeignEventError(ValueError):
     """A service may only emit the events it owns (the contracts name each event's producer)."""
 
 
-def record(connection: Connection, service: str, event: Event) -> None:
-    record_many(connection, service, [event])
-
-
-def record_many(connection: Connection, service: str, events: list[Event]) -> None:
-    """One statement for many events (executemany): timers firing in bulk emit through here."""
-    if not events:
-        return
-    rows = []
+def check_owner(service: str, events: list[Event]) -> None:
     for event in events:
         if event.PRODUCER != service:
             raise ForeignEventError(f"{service} cannot emit {event.event_type}: {event.PRODUCER} owns it")
-        rows.append({"event_id": event.event_id, "event_type": event.event_type,
-                     "exchange": topology.exchange_for(type(event)).name,
-                     "routing_key": event.event_type, "correlation_id": event.correlation_id,
-                     "body": event.to_json()})
+
+
+def record_many(connection: Connection, service: str, events: list[Event]) -> None:
+    """One statement for many events (executemany)."""
+    if not events:
+        return
+    check_owner(service, events)
+    rows = [{"event_id": event.event_id, "event_type": event.event_type,
+             "exchange": topology.exchange_for(type(event)).name, "routing_key": event.event_type,
+             "correlation_id": event.correlation_id, "body": event.to_json()} for event in events]
     connection.execute(insert(outbox), rows)

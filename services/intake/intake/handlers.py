@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -91,55 +92,104 @@ def _check_version(row: dict[str, Any], expected: int | None) -> None:
         raise errors.stale(expected, row["version"])
 
 
+@dataclass(frozen=True)
+class Opening:
+    """One request to open a case; several are opened together when they arrive together."""
+
+    actor: Actor
+    command: OpenCase
+    correlation_id: str | None = None
+
+
 def open_case(tx: Tx, actor: Actor, command: OpenCase, now: datetime, linked_to: UUID | None = None) -> CaseView:
+    (outcome,) = open_cases(tx, [Opening(actor, command, tx.correlation_id)], now, linked_to)
+    if isinstance(outcome, errors.Refused):
+        raise outcome
+    return outcome
+
+
+def _tier_for(actor: Actor, command: OpenCase) -> tuple[Tier, Tier, str]:
+    """The case's tier, the suggested one and the hint behind it, or the refusal to open it."""
     if not access.may_open_for(actor, command.organisation_id):
         raise errors.Refused(403, "Forbidden", "customers open cases for their own organisation only",
                              "organisation_id")
     suggested, hint = suggest_tier(command.impact, command.case_type)
-    tier = suggested
-    if command.tier is not None and command.tier != suggested:
-        if not access.may_set_tier(actor):
-            raise errors.forbidden("only agents and managers may override the suggested tier")
-        if not command.tier_reason:
-            raise errors.invalid("overriding the suggested tier needs tier_reason", "tier_reason")
-        tier = command.tier
-    case_id = uuid.uuid4()
+    if command.tier is None or command.tier == suggested:
+        return suggested, suggested, hint
+    if not access.may_set_tier(actor):
+        raise errors.forbidden("only agents and managers may override the suggested tier")
+    if not command.tier_reason:
+        raise errors.invalid("overriding the suggested tier needs tier_reason", "tier_reason")
+    return command.tier, suggested, hint
+
+
+def open_cases(tx: Tx, openings: list[Opening], now: datetime,
+               linked_to: UUID | None = None) -> list[CaseView | errors.Refused]:
+    """Open cases in the caller's transaction with one statement per table for all of them (numbers,
+    cases, timeline, outbox), so creations arriving together commit together. Every refusal is
+    decided before anything is written: it refuses its own opening only."""
+    outcomes: list[CaseView | errors.Refused | None] = []
+    accepted: list[tuple[int, Opening, tuple[Tier, Tier, str]]] = []
+    for opening in openings:
+        try:
+            accepted.append((len(outcomes), opening, _tier_for(opening.actor, opening.command)))
+            outcomes.append(None)
+        except errors.Refused as refusal:
+            outcomes.append(refusal)
     year = now.astimezone(NUMBERING_ZONE).year
-    number = case_number(year, repo.next_case_sequence(tx.connection, year))
-    row = {
-        "id": case_id, "number": number, "organisation_id": command.organisation_id,
-        "contract_id": command.contract_id, "system_id": command.system_id, "vendor": command.vendor,
-        "region": command.region, "catalogue_item": command.catalogue_item, "case_type": command.case_type.value,
-        "reporter": command.reporter.model_dump(mode="json"), "title": command.title,
-        "description": command.description, "impact": command.impact.model_dump(mode="json", exclude_none=True),
-        "urgency": command.urgency.value, "channel": command.channel.value, "tier": tier.value,
-        "suggested_tier": suggested.value, "status": CaseStatus.NEW.value, "assignee": None, "version": 1,
-        "created_at": now, "updated_at": now, "status_changed_at": now, "linked_case_id": linked_to,
-        "possible_duplicate_of": None,
-    }
-    duplicate = None if linked_to else repo.find_recent_duplicate(
-        tx.connection, command.organisation_id, command.reporter.email, command.system_id, command.title,
-        now - DUPLICATE_WINDOW)
-    if duplicate:
-        row["possible_duplicate_of"] = duplicate["id"]
-    repo.insert_case(tx.connection, row)
-    case = _feed(tx, row)
-    repo.append(tx.connection, case_id, "opened", actor.username, f"case {number} opened via {command.channel.value}",
-                {"tier": tier.value, "suggested_tier": suggested.value, "hint": hint}, at=now)
-    if duplicate:
-        repo.append(tx.connection, case_id, "possible_duplicate", actor.username,
-                    f"possibly a duplicate of {duplicate['number']} (same reporter, system and title)",
-                    {"case_id": str(duplicate["id"]), "number": duplicate["number"]}, internal=True, at=now)
-    if tier != suggested:
-        repo.append(tx.connection, case_id, "tier_changed", actor.username,
-                    f"tier set to {tier.value} instead of the suggested {suggested.value}",
-                    {"from": suggested.value, "to": tier.value, "reason": command.tier_reason}, at=now)
-    tx.emit(CaseOpened(case_id=case_id, correlation_id=_correlation(tx, case_id), occurred_at=now,
-                       case_number=number, organisation_id=command.organisation_id,
-                       contract_id=command.contract_id, system_id=command.system_id, tier=tier,
-                       channel=command.channel, title=command.title, vendor=command.vendor,
-                       region=command.region))
-    return case
+    numbers = repo.next_case_sequences(tx.connection, year, len(accepted))
+    rows, entries, events = [], [], []
+    opened_here: dict[tuple, dict[str, Any]] = {}  # a duplicate may be in this very group
+    for (index, opening, (tier, suggested, hint)), sequence in zip(accepted, numbers, strict=True):
+        command, actor, case_id = opening.command, opening.actor, uuid.uuid4()
+        correlation = opening.correlation_id or str(case_id)
+        number = case_number(year, sequence)
+        row = {
+            "id": case_id, "number": number, "organisation_id": command.organisation_id,
+            "contract_id": command.contract_id, "system_id": command.system_id, "vendor": command.vendor,
+            "region": command.region, "catalogue_item": command.catalogue_item,
+            "case_type": command.case_type.value, "reporter": command.reporter.model_dump(mode="json"),
+            "title": command.title, "description": command.description,
+            "impact": command.impact.model_dump(mode="json", exclude_none=True), "urgency": command.urgency.value,
+            "channel": command.channel.value, "tier": tier.value, "suggested_tier": suggested.value,
+            "status": CaseStatus.NEW.value, "assignee": None, "version": 1, "created_at": now, "updated_at": now,
+            "status_changed_at": now, "linked_case_id": linked_to, "possible_duplicate_of": None,
+        }
+        duplicate = None
+        if linked_to is None:
+            key = (command.organisation_id, command.reporter.email, command.system_id, command.title.lower())
+            duplicate = opened_here.get(key) or repo.find_recent_duplicate(
+                tx.connection, command.organisation_id, command.reporter.email, command.system_id, command.title,
+                now - DUPLICATE_WINDOW)
+            opened_here.setdefault(key, row)
+        if duplicate:
+            row["possible_duplicate_of"] = duplicate["id"]
+        rows.append(row)
+        entries.append(repo.entry(case_id, "opened", actor.username,
+                                  f"case {number} opened via {command.channel.value}",
+                                  {"tier": tier.value, "suggested_tier": suggested.value, "hint": hint}, at=now))
+        if duplicate:
+            entries.append(repo.entry(case_id, "possible_duplicate", actor.username,
+                                      f"possibly a duplicate of {duplicate['number']} "
+                                      "(same reporter, system and title)",
+                                      {"case_id": str(duplicate["id"]), "number": duplicate["number"]},
+                                      internal=True, at=now))
+        if tier != suggested:
+            entries.append(repo.entry(case_id, "tier_changed", actor.username,
+                                      f"tier set to {tier.value} instead of the suggested {suggested.value}",
+                                      {"from": suggested.value, "to": tier.value, "reason": command.tier_reason},
+                                      at=now))
+        case = view(row)
+        outcomes[index] = case
+        events += [_case_updated(case, correlation),
+                   CaseOpened(case_id=case_id, correlation_id=correlation, occurred_at=now, case_number=number,
+                              organisation_id=command.organisation_id, contract_id=command.contract_id,
+                              system_id=command.system_id, tier=tier, channel=command.channel, title=command.title,
+                              vendor=command.vendor, region=command.region)]
+    repo.insert_cases(tx.connection, rows)
+    repo.append_many(tx.connection, entries)
+    tx.emit_many(events)
+    return outcomes  # type: ignore[return-value]  (every None was replaced above)
 
 
 def _save(tx: Tx, row: dict[str, Any], changes: dict[str, Any], now: datetime) -> None:
@@ -149,11 +199,15 @@ def _save(tx: Tx, row: dict[str, Any], changes: dict[str, Any], now: datetime) -
 
 
 def _feed(tx: Tx, row: dict[str, Any]) -> CaseView:
-    """The case as it now stands, for read models (the gateway's case views): `case.updated`."""
     case = view(row)
-    tx.emit(CaseUpdated(case_id=case.id, correlation_id=_correlation(tx, case.id), occurred_at=case.updated_at,
-                        version=case.version, view=case.model_dump(mode="json")))
+    tx.emit(_case_updated(case, _correlation(tx, case.id)))
     return case
+
+
+def _case_updated(case: CaseView, correlation: str) -> CaseUpdated:
+    """The case as it now stands, for read models (the gateway's case views)."""
+    return CaseUpdated(case_id=case.id, correlation_id=correlation, occurred_at=case.updated_at,
+                       version=case.version, view=case.model_dump(mode="json"))
 
 
 def get_case(tx: Tx, actor: Actor, case_id: UUID) -> CaseView:
@@ -466,11 +520,16 @@ def engineer_assigned(tx: Tx, event: EngineerAssigned) -> None:
 
 
 def record_foreign_event(tx: Tx, event: Event) -> None:
-    entry = reactions.entry_for(event)
-    if entry is None or event.case_id is None:
-        return
-    if repo.load_case(tx.connection, event.case_id) is None:
-        log.warning("%s for unknown case %s: not on any timeline", event.event_type, event.case_id)
-        return
-    repo.append(tx.connection, event.case_id, entry.kind, entry.actor, entry.summary, entry.data, entry.internal,
-                at=entry.at)
+    record_foreign_events(tx, [event])
+
+
+def record_foreign_events(tx: Tx, events: list[Event]) -> None:
+    """Other services' events as timeline entries, all in one statement."""
+    made = [(event.case_id, entry) for event in events
+            if event.case_id is not None and (entry := reactions.entry_for(event)) is not None]
+    known = repo.existing_cases(tx.connection, {case_id for case_id, _ in made})
+    for case_id, entry in made:
+        if case_id not in known:
+            log.warning("%s for unknown case %s: not on any timeline", entry.kind, case_id)
+    repo.append_many(tx.connection, [repo.entry(case_id, e.kind, e.actor, e.summary, e.data, e.internal, at=e.at)
+                                     for case_id, e in made if case_id in known])

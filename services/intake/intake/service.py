@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from nameko.timer import timer
+from pydantic import ValidationError
 
 from contracts import Event
 from contracts.cases import CaseUpdated
@@ -39,8 +41,8 @@ from contracts.intake import (
 )
 from servicekit.db import Tx
 from servicekit.messaging.consumer import event_consumer
-from servicekit.problems import answer
-from servicekit.rpc import rpc
+from servicekit.problems import answer, reply
+from servicekit.rpc import batch_rpc, rpc
 from servicekit.service import PlatformService
 from servicekit.timesource import TimeSource, time_source
 
@@ -93,10 +95,37 @@ class IntakeService(PlatformService):
             reply["views"] = changed
         return reply
 
-    @rpc
-    def open_case(self, correlation_id: str, actor: dict, command: dict) -> dict:
-        return self._call(correlation_id, actor, lambda tx, a: handlers.open_case(
-            tx, a, OpenCase.model_validate(command), self.clock()))
+    @batch_rpc("correlation_id", "actor", "command", batch_size=100)
+    def open_case(self, calls: list[dict]) -> list[dict | tuple]:
+        """Creations waiting together open in one transaction: one statement per table and one
+        commit for all of them (group commit). If the transaction fails, each is tried again
+        alone, so one creation's failure never takes the others with it."""
+        now = self.clock()
+        parsed = [self._opening(call) for call in calls]
+        try:
+            with self.db.transaction() as tx:
+                outcomes = iter(handlers.open_cases(tx, [p for p in parsed if isinstance(p, handlers.Opening)], now))
+        except Exception:
+            if len(calls) == 1:
+                raise
+            log.exception("opening %d cases together failed; each is tried alone", len(calls))
+            return [self._open_alone(call, now) for call in calls]
+        return [reply(next(outcomes)) if isinstance(p, handlers.Opening) else p for p in parsed]
+
+    @staticmethod
+    def _opening(call: dict) -> handlers.Opening | dict:
+        try:
+            return handlers.Opening(ActorModel.model_validate(call["actor"]), OpenCase.model_validate(call["command"]),
+                                    call["correlation_id"])
+        except ValidationError as invalid:
+            return reply(invalid)
+
+    def _open_alone(self, call: dict, now: datetime) -> dict | tuple:
+        try:
+            return self._call(call["correlation_id"], call["actor"], lambda tx, a: handlers.open_case(
+                tx, a, OpenCase.model_validate(call["command"]), now))
+        except Exception:  # noqa: BLE001  (this caller gets the error; the others their cases)
+            return sys.exc_info()
 
     @rpc
     def get_case(self, correlation_id: str, actor: dict, case_id: str) -> dict:
@@ -174,10 +203,10 @@ class IntakeService(PlatformService):
         handlers.engineer_assigned(tx, event)
         handlers.record_foreign_event(tx, event)
 
-    @event_consumer(*FOREIGN_EVENTS)
-    def record_on_timeline(self, tx: Tx, event: Event) -> None:
+    @event_consumer(*FOREIGN_EVENTS, whole_batch=True)
+    def record_on_timeline(self, tx: Tx, events: list[Event]) -> None:
         """What the SLA engine, dispatch and spares report about a case joins its timeline."""
-        handlers.record_foreign_event(tx, event)
+        handlers.record_foreign_events(tx, events)
 
     @timer(interval=60)
     def close_quiet_reproductions(self) -> None:

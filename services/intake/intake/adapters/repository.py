@@ -19,15 +19,18 @@ from .tables import analyses, attachments, cases, complaints, report_deliveries,
 _known_sequences: set[str] = set()
 
 
-def next_case_sequence(conn: Connection, year: int) -> int:
-    """The next number of `year`: a PostgreSQL sequence per year, so concurrent creation on any
-    replica never collides and never waits on a lock (a rolled-back creation leaves a gap)."""
+def next_case_sequences(conn: Connection, year: int, count: int) -> list[int]:
+    """The next `count` numbers of `year`, in order: a PostgreSQL sequence per year, so concurrent
+    creation on any replica never collides and never waits on a lock (a rolled-back creation leaves
+    a gap)."""
+    if count == 0:
+        return []
     name = f"case_number_{year}"
     if name not in _known_sequences:
         with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ddl:
             ddl.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {name}")
         _known_sequences.add(name)
-    return conn.exec_driver_sql(f"SELECT nextval('{name}')").scalar_one()
+    return sorted(conn.exec_driver_sql(f"SELECT nextval('{name}') FROM generate_series(1, %s)", (count,)).scalars())
 
 
 # Statements built once, parameters passed apart: building `insert(...).values(...)` per call cost
@@ -36,14 +39,21 @@ _INSERT_CASE = insert(cases)
 _INSERT_ENTRY = insert(timeline)
 
 
-def insert_case(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(_INSERT_CASE, row)
+def insert_cases(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(_INSERT_CASE, rows)
 
 
 def load_case(conn: Connection, case_id: UUID, for_update: bool = False) -> dict[str, Any] | None:
     query = select(cases).where(cases.c.id == case_id)
     row = conn.execute(query.with_for_update() if for_update else query).mappings().first()
     return dict(row) if row else None
+
+
+def existing_cases(conn: Connection, case_ids: set[UUID]) -> set[UUID]:
+    if not case_ids:
+        return set()
+    return set(conn.execute(select(cases.c.id).where(cases.c.id.in_(case_ids))).scalars())
 
 
 def save_case(conn: Connection, case_id: UUID, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -53,8 +63,9 @@ def save_case(conn: Connection, case_id: UUID, changes: dict[str, Any], now: dat
                              .returning(*cases.c)).mappings().one())
 
 
-def _entry(case_id: UUID, kind: str, actor: str, summary: str, data: dict | None, internal: bool,
-           at: datetime | None) -> dict[str, Any]:
+def entry(case_id: UUID, kind: str, actor: str, summary: str, data: dict | None = None, internal: bool = False,
+          at: datetime | None = None) -> dict[str, Any]:
+    """A timeline entry's row."""
     return dict(case_id=case_id, kind=kind, actor=actor, internal=internal, summary=summary, data=data or {},
                 at=at or datetime.now(UTC))
 
@@ -62,13 +73,19 @@ def _entry(case_id: UUID, kind: str, actor: str, summary: str, data: dict | None
 def append(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str, data: dict | None = None,
            internal: bool = False, at: datetime | None = None) -> None:
     """Add a timeline entry."""
-    conn.execute(_INSERT_ENTRY, _entry(case_id, kind, actor, summary, data, internal, at))
+    conn.execute(_INSERT_ENTRY, entry(case_id, kind, actor, summary, data, internal, at))
+
+
+def append_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Add timeline entries made with `entry`, in one statement."""
+    if entries:
+        conn.execute(_INSERT_ENTRY, entries)
 
 
 def append_and_read(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str,
                     data: dict | None = None, internal: bool = False, at: datetime | None = None) -> dict[str, Any]:
     """Add a timeline entry; return it as stored (with its id)."""
-    stmt = _INSERT_ENTRY.values(**_entry(case_id, kind, actor, summary, data, internal, at)).returning(*timeline.c)
+    stmt = _INSERT_ENTRY.values(**entry(case_id, kind, actor, summary, data, internal, at)).returning(*timeline.c)
     return dict(conn.execute(stmt).mappings().one())
 
 
