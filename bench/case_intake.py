@@ -42,10 +42,12 @@ def lua_list(values: list[str]) -> str:
 
 
 def prelude(tokens: list[str]) -> str:
-    """The clients' tokens (taken in turn) and a random seed per wrk thread."""
+    """The clients' tokens (taken in turn) and a random seed per wrk thread (different every run:
+    titles repeated across runs would make cases possible duplicates of each other)."""
     return f"""
 tokens = {lua_list(tokens)}
 n = 0
+math.randomseed(os.time())
 function setup(thread) thread:set("seed", math.random(1000000000)) end
 function init(args) math.randomseed(seed) end
 """

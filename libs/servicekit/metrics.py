@@ -28,3 +28,6 @@ OUTBOX_LAG = Gauge(
 OUTBOX_PENDING = Gauge("sd_outbox_pending", "Events committed to the outbox and not yet published.", ["service"])
 RELAY_CONNECTED = Gauge("sd_outbox_relay_connected", "1 while the outbox relay holds a broker connection.",
                         ["service"])
+RPC_BATCH_SIZE = Histogram(
+    "sd_rpc_batch_size", "Calls of a batched RPC method handled together in one transaction.", ["service", "method"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128))

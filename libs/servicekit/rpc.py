@@ -17,6 +17,8 @@ from nameko.exceptions import ContainerBeingKilled, MalformedRequest
 from nameko.extensions import Entrypoint
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
+from . import metrics
+
 
 class _UnconfirmedPublisher(Publisher):
     use_confirms = False
@@ -83,6 +85,7 @@ class _BatchRpc(Entrypoint):
                 except Empty:
                     break
             messages = [message for _, message in batch]
+            metrics.RPC_BATCH_SIZE.labels(self.container.service_name, self.method_name).observe(len(batch))
             try:
                 self.container.spawn_worker(self, ([kwargs for kwargs, _ in batch],), {}, context_data={},
                                             handle_result=partial(self._reply, messages))

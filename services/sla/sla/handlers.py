@@ -8,7 +8,7 @@ commit). Event times, not processing times, decide when a clock started, paused 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -45,27 +45,54 @@ RETRY_FAILED_TIMER = timedelta(minutes=5)
 
 # --- following a case -------------------------------------------------------------------------------
 
-def follow(tx: Tx, catalogue: Catalogue, *, case_id: UUID, organisation_id: UUID, contract_id: str, tier: Tier,
-           opened_at: datetime, now: datetime) -> None:
-    """A case opened: bind it to its contract's policy version and calendar, and start its clocks
-    (with whatever else was already heard about it)."""
-    repo.lock_case(tx.connection, case_id)
-    policy_name, version, calendar = repo.binding(tx.connection, contract_id, DEFAULT_POLICY_NAME, DEFAULT_CALENDAR)
-    case = FollowedCase(case_id, organisation_id, contract_id, tier, CaseStatus.NEW, policy_name, version, calendar,
-                        opened_at, tier)
-    if repo.follow_case(tx.connection, case):
-        _rebuild(tx, catalogue, case, now, new_case=True)
+@dataclass(frozen=True)
+class Opening:
+    """A case opened, as the SLA engine needs it."""
+
+    case_id: UUID
+    organisation_id: UUID
+    contract_id: str
+    tier: Tier
+    opened_at: datetime
+    correlation_id: str
+
+
+def follow(tx: Tx, catalogue: Catalogue, openings: list[Opening], now: datetime) -> None:
+    """Cases opened: bind each to its contract's policy version and calendar, and start its clocks
+    (with whatever else was already heard about it). A batch of openings costs a handful of
+    statements, not a handful per case."""
+    repo.lock_cases(tx.connection, [o.case_id for o in openings])
+    bindings = {contract: repo.binding(tx.connection, contract, DEFAULT_POLICY_NAME, DEFAULT_CALENDAR)
+                for contract in {o.contract_id for o in openings}}
+    cases = [FollowedCase(o.case_id, o.organisation_id, o.contract_id, o.tier, CaseStatus.NEW,
+                          *bindings[o.contract_id], o.opened_at, o.tier) for o in openings]
+    followed = repo.follow_cases(tx.connection, cases)
+    facts = repo.facts_of_cases(tx.connection, followed)
+    new, events = [], []
+    for case, opening in zip(cases, openings, strict=True):
+        if case.case_id in followed:
+            # A case just followed has no clocks yet (they reference it).
+            case_new, _, case_events = _rebuild(tx, catalogue, case, facts.get(case.case_id, []), now, stored={},
+                                                correlation=opening.correlation_id)
+            new += case_new
+            events += case_events
+    repo.insert_clocks(tx.connection, new)
+    tx.emit_many(events)
 
 
 def react(tx: Tx, catalogue: Catalogue, case_id: UUID, event_id: UUID, fact: CaseFact, now: datetime) -> None:
     """Something happened to a case: record it, then rebuild the case's clocks from everything that
     happened, in the order it happened. A fact heard before the case's opening waits for it."""
-    repo.lock_case(tx.connection, case_id)
+    repo.lock_cases(tx.connection, [case_id])
     repo.record_fact(tx.connection, case_id, event_id, fact)
     case = repo.followed_case(tx.connection, case_id)
     if case is None:
         return
-    _rebuild(tx, catalogue, case, now)
+    stored = {(c.state.clock, c.subject): c for c in repo.clocks_of(tx.connection, case.case_id)}
+    new, changed, events = _rebuild(tx, catalogue, case, repo.facts_of(tx.connection, case_id), now, stored)
+    repo.insert_clocks(tx.connection, new)
+    repo.save_clocks(tx.connection, changed)
+    tx.emit_many(events)
 
 
 def _rules(tx: Tx, catalogue: Catalogue, case: FollowedCase):
@@ -73,18 +100,18 @@ def _rules(tx: Tx, catalogue: Catalogue, case: FollowedCase):
             catalogue.calendars(tx.connection, case.calendar))
 
 
-def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime, new_case: bool = False) -> None:
+def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, facts: list[CaseFact], now: datetime,
+             stored: dict, correlation: str | None = None) -> tuple[list[TrackedClock], list[TrackedClock], list]:
+    """The case's clocks rebuilt from its facts: the new ones, the changed ones and the events they
+    cause (the caller stores and emits them, in bulk where it can)."""
     judge_at = now + JUDGE_DELAY
     policy, calendars = _rules(tx, catalogue, case)
-    facts = repo.facts_of(tx.connection, case.case_id)
     rebuilt = rebuild(case.opened_at, case.opened_tier or case.tier, case.policy_version, facts)
     # The case's tier and status are those of its latest facts in time, whatever order they came in.
     tier = next((f.tier for f in reversed(facts) if f.kind is FactKind.TIER), case.opened_tier or case.tier)
     status = next((f.after for f in reversed(facts) if f.kind is FactKind.STATUS), CaseStatus.NEW)
     if (tier, status) != (case.tier, case.status):
         repo.update_case(tx.connection, case.case_id, tier, status)
-    # A case just followed has no clocks yet (they reference it): no need to look.
-    stored = {} if new_case else {(c.state.clock, c.subject): c for c in repo.clocks_of(tx.connection, case.case_id)}
     changed, new, announced = [], [], []
     for (kind, subject), result in rebuilt.items():
         old = stored.get((kind, subject))
@@ -103,9 +130,7 @@ def _rebuild(tx: Tx, catalogue: Catalogue, case: FollowedCase, now: datetime, ne
         if updated != old:
             changed.append(updated)
             announced += [*tracking.life(old, updated), *found]
-    repo.insert_clocks(tx.connection, new)
-    repo.save_clocks(tx.connection, changed)
-    announce(tx, case, policy, calendars, announced)
+    return new, changed, _events(tx, case, policy, calendars, announced, correlation)
 
 
 def _merge(old: TrackedClock, result, policy: Policy, calendars, judge_at: datetime) -> tuple[TrackedClock, list]:
@@ -170,13 +195,10 @@ def fire_due(tx: Tx, catalogue: Catalogue, now: datetime, limit: int) -> int:
 
 # --- facts to events and metrics --------------------------------------------------------------------
 
-def announce(tx: Tx, case: FollowedCase, policy: Policy, calendars, facts: list) -> None:
-    tx.emit_many(_events(tx, case, policy, calendars, facts))
-
-
-def _events(tx: Tx, case: FollowedCase, policy: Policy, calendars, facts: list) -> list:
+def _events(tx: Tx, case: FollowedCase, policy: Policy, calendars, facts: list,
+            correlation: str | None = None) -> list:
     events, counts = [], []
-    correlation = tx.correlation_id or f"sla:{case.case_id}"
+    correlation = correlation or tx.correlation_id or f"sla:{case.case_id}"
     for fact in facts:
         clock = fact.clock
         state = clock.state

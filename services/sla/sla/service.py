@@ -27,11 +27,11 @@ class SlaService(PlatformService):
     sla = SlaEngine()
 
     # --- what moves clocks ------------------------------------------------------------------------
-    @event_consumer("case.opened")
-    def follow_case(self, tx: Tx, event: CaseOpened) -> None:
-        handlers.follow(tx, self.sla.catalogue, case_id=event.case_id, organisation_id=event.organisation_id,
-                        contract_id=event.contract_id, tier=event.tier, opened_at=event.occurred_at,
-                        now=self.sla.now())
+    @event_consumer("case.opened", whole_batch=True, batch_size=200)
+    def follow_case(self, tx: Tx, events: list[CaseOpened]) -> None:
+        handlers.follow(tx, self.sla.catalogue, [handlers.Opening(e.case_id, e.organisation_id, e.contract_id, e.tier,
+                                                                  e.occurred_at, e.correlation_id) for e in events],
+                        self.sla.now())
 
     @event_consumer("case.status_changed", "case.tier_changed", "report.delivered", "complaint.filed",
                     "complaint.first_replied", "complaint.closed", "contact.logged", "visit.required",

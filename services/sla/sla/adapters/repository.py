@@ -72,14 +72,16 @@ def _stored(row: Any) -> TrackedClock:
 
 # --- cases ----------------------------------------------------------------------------------------
 
-def follow_case(conn: Connection, case: FollowedCase) -> bool:
-    """Start following a case; False if it was already followed."""
-    result = conn.execute(text(
-        "INSERT INTO sla_cases (case_id, organisation_id, contract_id, opened_tier, tier, status, policy, "
-        "policy_version, calendar, opened_at) VALUES (:case_id, :organisation_id, :contract_id, :tier, :tier, "
-        ":status, :policy, :policy_version, :calendar, :opened_at) ON CONFLICT DO NOTHING"),
-        {**case.__dict__, "tier": case.tier.value, "status": case.status.value})
-    return result.rowcount == 1
+def follow_cases(conn: Connection, cases: Sequence[FollowedCase]) -> set[UUID]:
+    """Start following cases; returns those that were not followed before."""
+    if not cases:
+        return set()
+    rows = [[c.case_id, c.organisation_id, c.contract_id, c.tier.value, c.tier.value, c.status.value, c.policy,
+             c.policy_version, c.calendar, c.opened_at] for c in cases]
+    result = insert_rows(conn, "sla_cases", ("case_id", "organisation_id", "contract_id", "opened_tier", "tier",
+                                             "status", "policy", "policy_version", "calendar", "opened_at"),
+                         rows, "ON CONFLICT DO NOTHING RETURNING case_id")
+    return {UUID(str(case_id)) for (case_id,) in result}
 
 
 def followed_case(conn: Connection, case_id: UUID) -> FollowedCase | None:
@@ -97,10 +99,12 @@ def update_case(conn: Connection, case_id: UUID, tier: Tier, status: CaseStatus)
                  {"id": case_id, "tier": tier.value, "status": status.value})
 
 
-def lock_case(conn: Connection, case_id: UUID) -> None:
-    """Serialise everything that happens to one case (across workers and replicas) for this
-    transaction, even before the case itself is known."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:id))"), {"id": str(case_id)})
+def lock_cases(conn: Connection, case_ids: Sequence[UUID]) -> None:
+    """Serialise everything that happens to each case (across workers and replicas) for this
+    transaction, even before the case itself is known. Taken in one order, so that two batches
+    sharing cases wait for each other instead of deadlocking."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest(CAST(:ids AS text[])) AS id ORDER BY id"),
+                 {"ids": sorted({str(case_id) for case_id in case_ids})})
 
 
 def record_fact(conn: Connection, case_id: UUID, event_id: UUID, fact: CaseFact) -> None:
@@ -113,11 +117,22 @@ def record_fact(conn: Connection, case_id: UUID, event_id: UUID, fact: CaseFact)
 
 
 def facts_of(conn: Connection, case_id: UUID) -> list[CaseFact]:
-    rows = conn.execute(text("SELECT * FROM case_facts WHERE case_id = :id ORDER BY at, seq"), {"id": case_id})
-    return [CaseFact(at=r.at, seq=r.seq, kind=FactKind(r.kind), clock=_kind(r.clock) if r.clock else None,
-                     subject=r.subject, before=CaseStatus(r.before) if r.before else None,
-                     after=CaseStatus(r.after) if r.after else None, tier=Tier(r.tier) if r.tier else None)
-            for r in rows]
+    return facts_of_cases(conn, {case_id}).get(case_id, [])
+
+
+def facts_of_cases(conn: Connection, case_ids: set[UUID]) -> dict[UUID, list[CaseFact]]:
+    """Each case's facts in the order they happened (cases without any are absent)."""
+    found: dict[UUID, list[CaseFact]] = {}
+    if not case_ids:
+        return found
+    rows = conn.execute(text("SELECT * FROM case_facts WHERE case_id = ANY(:ids) ORDER BY at, seq"),
+                        {"ids": list(case_ids)})
+    for r in rows:
+        found.setdefault(r.case_id, []).append(CaseFact(
+            at=r.at, seq=r.seq, kind=FactKind(r.kind), clock=_kind(r.clock) if r.clock else None,
+            subject=r.subject, before=CaseStatus(r.before) if r.before else None,
+            after=CaseStatus(r.after) if r.after else None, tier=Tier(r.tier) if r.tier else None))
+    return found
 
 
 # --- clocks ---------------------------------------------------------------------------------------
