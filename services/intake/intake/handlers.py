@@ -6,6 +6,7 @@ Each takes the transaction, the acting principal, the command and the current ti
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -123,6 +124,10 @@ def _tier_for(actor: Actor, command: OpenCase) -> tuple[Tier, Tier, str]:
     return command.tier, suggested, hint
 
 
+def _duplicate_key(command: OpenCase) -> tuple:
+    return command.organisation_id, command.reporter.email, command.system_id, command.title.lower()
+
+
 def open_cases(tx: Tx, openings: list[Opening], now: datetime,
                linked_to: UUID | None = None) -> list[CaseView | errors.Refused]:
     """Open cases in the caller's transaction with one statement per table for all of them (numbers,
@@ -136,6 +141,9 @@ def open_cases(tx: Tx, openings: list[Opening], now: datetime,
             outcomes.append(None)
         except errors.Refused as refusal:
             outcomes.append(refusal)
+    if linked_to is None:
+        repo.lock_duplicate_keys(tx.connection, [json.dumps(_duplicate_key(o.command), default=str)
+                                                 for _, o, _ in accepted])
     year = now.astimezone(NUMBERING_ZONE).year
     numbers = repo.next_case_sequences(tx.connection, year, len(accepted))
     rows, entries, events = [], [], []
@@ -157,7 +165,7 @@ def open_cases(tx: Tx, openings: list[Opening], now: datetime,
         }
         duplicate = None
         if linked_to is None:
-            key = (command.organisation_id, command.reporter.email, command.system_id, command.title.lower())
+            key = _duplicate_key(command)
             duplicate = opened_here.get(key) or repo.find_recent_duplicate(
                 tx.connection, command.organisation_id, command.reporter.email, command.system_id, command.title,
                 now - DUPLICATE_WINDOW)

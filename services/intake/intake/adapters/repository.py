@@ -174,6 +174,18 @@ def query_cases(conn: Connection, query: CaseQuery, actor: Actor) -> tuple[list[
     return rows, cursor
 
 
+DUPLICATE_LOCKS = 1  # advisory lock namespace: (this, hash of a duplicate key)
+
+
+def lock_duplicate_keys(conn: Connection, keys: list[str]) -> None:
+    """Serialise openings that could be duplicates of each other (same organisation, reporter,
+    system and title) until this transaction ends: a concurrent one then sees this one's case
+    instead of missing it. Taken in one order, so two groups wait for each other, never deadlock."""
+    if keys:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, h) FROM (SELECT hashtext(k) AS h FROM "
+                             "unnest(%s) AS k ORDER BY k) ordered", (DUPLICATE_LOCKS, sorted(set(keys))))
+
+
 def find_recent_duplicate(conn: Connection, organisation_id: UUID, email: str, system_id: str, title: str,
                           since: datetime) -> dict[str, Any] | None:
     """An open case of the same organisation from the same reporter about the same system with the
