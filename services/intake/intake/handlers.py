@@ -141,14 +141,17 @@ def open_cases(tx: Tx, openings: list[Opening], now: datetime,
             outcomes.append(None)
         except errors.Refused as refusal:
             outcomes.append(refusal)
+    keys = [_duplicate_key(opening.command) for _, opening, _ in accepted]
+    earlier: dict[int, dict[str, Any]] = {}
     if linked_to is None:
-        repo.lock_duplicate_keys(tx.connection, [json.dumps(_duplicate_key(o.command), default=str)
-                                                 for _, o, _ in accepted])
+        repo.lock_duplicate_keys(tx.connection, [json.dumps(key, default=str) for key in keys])
+        earlier = repo.find_recent_duplicates(tx.connection, keys, now - DUPLICATE_WINDOW)
     year = now.astimezone(NUMBERING_ZONE).year
     numbers = repo.next_case_sequences(tx.connection, year, len(accepted))
     rows, entries, events = [], [], []
     opened_here: dict[tuple, dict[str, Any]] = {}  # a duplicate may be in this very group
-    for (index, opening, (tier, suggested, hint)), sequence in zip(accepted, numbers, strict=True):
+    for position, ((index, opening, (tier, suggested, hint)), sequence) in enumerate(zip(accepted, numbers,
+                                                                                       strict=True)):
         command, actor, case_id = opening.command, opening.actor, uuid.uuid4()
         correlation = opening.correlation_id or str(case_id)
         number = case_number(year, sequence)
@@ -165,11 +168,8 @@ def open_cases(tx: Tx, openings: list[Opening], now: datetime,
         }
         duplicate = None
         if linked_to is None:
-            key = _duplicate_key(command)
-            duplicate = opened_here.get(key) or repo.find_recent_duplicate(
-                tx.connection, command.organisation_id, command.reporter.email, command.system_id, command.title,
-                now - DUPLICATE_WINDOW)
-            opened_here.setdefault(key, row)
+            duplicate = opened_here.get(keys[position]) or earlier.get(position)
+            opened_here.setdefault(keys[position], row)
         if duplicate:
             row["possible_duplicate_of"] = duplicate["id"]
         rows.append(row)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal_column, or_, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.intake import Actor, CaseQuery, Role, SortKey
@@ -186,20 +186,22 @@ def lock_duplicate_keys(conn: Connection, keys: list[str]) -> None:
                              "unnest(%s) AS k ORDER BY k) ordered", (DUPLICATE_LOCKS, sorted(set(keys))))
 
 
-def find_recent_duplicate(conn: Connection, organisation_id: UUID, email: str, system_id: str, title: str,
-                          since: datetime) -> dict[str, Any] | None:
-    """An open case of the same organisation from the same reporter about the same system with the
-    same title, recently (never another organisation's: that would reveal it exists)."""
-    row = conn.execute(_DUPLICATE_PROBE, {"organisation_id": organisation_id, "system_id": system_id,
-                                          "title": title.lower(), "email": email, "since": since}).mappings().first()
-    return dict(row) if row else None
-
-
-_DUPLICATE_PROBE = select(cases.c.id, cases.c.number).where(
-    cases.c.organisation_id == bindparam("organisation_id"), cases.c.system_id == bindparam("system_id"),
-    func.lower(cases.c.title) == bindparam("title"), cases.c.reporter["email"].astext == bindparam("email"),
-    cases.c.created_at >= bindparam("since"), cases.c.status != "closed",
-).order_by(cases.c.created_at.desc()).limit(1)
+def find_recent_duplicates(conn: Connection, keys: list[tuple[UUID, str, str, str]],
+                           since: datetime) -> dict[int, dict[str, Any]]:
+    """For each (organisation, reporter e-mail, system, lowercased title), by its position in `keys`:
+    the latest open case of that organisation from that reporter about that system with that
+    title, since `since` (never another organisation's: that would reveal it exists). One query."""
+    if not keys:
+        return {}
+    organisations, emails, systems, titles = (list(column) for column in zip(*keys, strict=True))
+    rows = conn.exec_driver_sql(
+        "SELECT DISTINCT ON (p.i) p.i, c.id, c.number FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[]) "
+        "WITH ORDINALITY AS p(organisation_id, email, system_id, title, i) "
+        "JOIN cases c ON c.system_id = p.system_id AND lower(c.title) = p.title "
+        "AND c.organisation_id = p.organisation_id AND c.reporter->>'email' = p.email "
+        "AND c.created_at >= %s AND c.status <> 'closed' ORDER BY p.i, c.created_at DESC",
+        ([str(o) for o in organisations], emails, systems, titles, since))
+    return {i - 1: {"id": case_id, "number": number} for i, case_id, number in rows}
 
 
 def save_survey(conn: Connection, case_id: UUID, score: int, comment: str | None, by: str, now: datetime) -> bool:
