@@ -32,8 +32,6 @@ class ServiceSettings(ProcessSettings):
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before a failing message is dead-lettered.")
     consumer_batch_size: int = Field(50, ge=1, le=1000,
                                      description="Waiting events a consumer handles in one transaction.")
-    consumer_linger_ms: float = Field(0, ge=0, le=1000,
-                                      description="How long a consumer waits for more events to join a batch.")
     consumer_prefetch: int = Field(200, ge=1, description="Unacknowledged messages a consumer may hold.")
     consumer_retry_delay_ms: int = Field(2000, ge=10, description="Delay before a failed message is retried.")
     relay_workers: int = Field(2, ge=1, le=8, description="Outbox relay loops per process.")

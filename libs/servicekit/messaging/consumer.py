@@ -105,7 +105,6 @@ class EventConsumer(Consumer):
         self.max_attempts = settings.consumer_max_attempts
         self.retry_delay_ms = settings.consumer_retry_delay_ms
         self.batch_size = self._batch_size or settings.consumer_batch_size
-        self.linger_s = settings.consumer_linger_ms / 1000
         self._waiting: LightQueue = LightQueue()
         self.queue_name = f"{self.service}.{self.method_name}"
         self.queue = topology.consumer_queue(self.queue_name,
@@ -140,11 +139,9 @@ class EventConsumer(Consumer):
         """Hand what is waiting to a worker, up to `batch_size` events at a time."""
         while True:
             batch = [self._waiting.get()]
-            until = time.monotonic() + self.linger_s
             while len(batch) < self.batch_size:
                 try:
-                    batch.append(self._waiting.get(timeout=max(0.0, until - time.monotonic()))
-                                 if self.linger_s else self._waiting.get_nowait())
+                    batch.append(self._waiting.get_nowait())
                 except Empty:
                     break
             events = [event for event, _ in batch]
