@@ -81,14 +81,15 @@ class Edges:
             response = problems.problem(413, detail=f"request bodies are limited to "
                                                     f"{self.body_limit(scope['path'])} bytes")
         else:
-            response = None
+            response = cases.quick_read(scope, request.headers)
+            if response is not None:
+                scope["quick_route"] = cases.CASE_PATH
         if response is not None:
             await response(scope, receive, send_with_headers)
         else:
             with log_context(correlation_id=correlation_id):
                 await self.app(scope, receive, send_with_headers)
-        route = scope.get("route")
-        path = getattr(route, "path", "unmatched")
+        path = scope.get("quick_route") or getattr(scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(request.method, path, str(status["code"])).inc()
         HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
 

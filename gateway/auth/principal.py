@@ -42,17 +42,22 @@ def actor_of(user: store.User) -> Actor:
                  region=user.region)
 
 
+def token_actor(secret: str, token: str) -> Actor:
+    """The actor of a valid access token that has not expired; TokenError otherwise."""
+    expires, actor = _verified_access(secret, token)
+    if time.time() >= expires:  # a verified token is remembered: its expiry is checked each time
+        raise TokenError("the token has expired")
+    return actor
+
+
 async def current_actor(request: Request, token: str | None = Depends(oauth2),
                         api_key: str | None = Depends(api_key_header)) -> Actor:
     settings = request.app.state.settings
     if token:
         try:
-            expires, actor = _verified_access(settings.jwt_secret.get_secret_value(), token)
+            return token_actor(settings.jwt_secret.get_secret_value(), token)
         except TokenError as exc:
             raise unauthorised(str(exc)) from exc
-        if time.time() >= expires:  # a verified token is remembered: its expiry is checked each time
-            raise unauthorised("the token has expired")
-        return actor
     if api_key:
         key = store.key_hash(api_key)
         cached = _api_key_cache.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
@@ -16,6 +17,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from contracts.intake import (
     ATTACHMENT_TYPES,
@@ -40,8 +43,9 @@ from contracts.intake import (
     Transition,
 )
 
-from ..auth.principal import require
-from ..caseviews import CASE_READS, etag_of
+from ..auth.principal import require, token_actor
+from ..auth.tokens import TokenError
+from ..caseviews import CASE_READS, HeldView, etag_of
 from ..idempotency import OutcomeUnknown, idempotent
 from ..problems import PROBLEM_RESPONSES, DomainProblem
 from ..rpc import RpcOutcomeUnknown, RpcRemoteError, RpcUnavailable
@@ -50,7 +54,8 @@ log = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # intake's limit too (intake/domain/attachments.py)
 router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 
-CASE_READERS = require(Role.CUSTOMER, Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
+CASE_READER_ROLES = (Role.CUSTOMER, Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
+CASE_READERS = require(*CASE_READER_ROLES)
 STAFF = require(Role.AGENT, Role.ENGINEER, Role.MANAGER, Role.ADMIN)
 DESK = require(Role.AGENT, Role.MANAGER, Role.ADMIN)
 MANAGERS = require(Role.MANAGER, Role.ADMIN)
@@ -163,9 +168,41 @@ async def get_case(request: Request, case_id: UUID, actor: Actor = Depends(CASE_
     CASE_READS.labels("views").inc()
     if not held.visible_to(actor):
         raise DomainProblem(NO_SUCH_CASE)  # intake's answer: not yours and absent look alike
+    return _held_answer(held, if_none_match)
+
+
+def _held_answer(held: HeldView, if_none_match: str | None) -> Response:
     if if_none_match and if_none_match.strip() == held.etag:
         return Response(status_code=304, headers={"ETag": held.etag})
     return Response(held.body, media_type="application/json", headers={"ETag": held.etag})
+
+
+_CASE_PATH = re.compile(r"/cases/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+CASE_PATH = "/cases/{case_id}"
+
+
+def quick_read(scope: Scope, headers: Headers) -> Response | None:
+    """`GET /cases/{id}` answered from a held view for a bearer token that may read it, without the
+    framework's routing and dependency solving (two thirds of a read's CPU in the profiles). It
+    answers only what `get_case` would answer with 200 or 304; anything else (no view held, an API
+    key, an invalid token, a case the caller may not see) returns None and takes the full route,
+    which gives the refusal."""
+    found = _CASE_PATH.fullmatch(scope["path"]) if scope["method"] == "GET" else None
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if found is None or scheme.lower() != "bearer" or not token:
+        return None
+    state = scope["app"].state
+    held = state.case_views.get(UUID(found[1]))
+    if held is None:
+        return None
+    try:
+        actor = token_actor(state.settings.jwt_secret.get_secret_value(), token.strip())
+    except TokenError:
+        return None
+    if actor.role not in CASE_READER_ROLES or not held.visible_to(actor):
+        return None
+    CASE_READS.labels("views").inc()
+    return _held_answer(held, headers.get("if-none-match"))
 
 
 @router.post("/{case_id}/tier", response_model=CaseView, summary="Change the severity tier (with a reason)")

@@ -4,11 +4,14 @@ the same access rules."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
+from gateway.auth.tokens import issue
 from localrun.ports import wait_until
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import JWT_SECRET, PASSWORD, Api
 from tests.support.infra import ServiceProcess
 
 
@@ -65,3 +68,44 @@ def test_a_view_is_shown_only_to_whoever_intake_would_show_it(api, system, intak
     assert moved.status_code == 200, moved.text
     # Assigned to engineer.n elsewhere: this gateway's view lets him see it once the feed says so.
     wait_until(lambda: api.get("engineer.n", path).status_code == 200, 10, "the assignee seeing the case")
+
+
+def test_a_held_view_answers_every_credential_as_the_full_route_does(api, system, intake_gateway) -> None:
+    """Reads of held views skip the framework's routing for bearer tokens that may read them
+    (`cases.quick_read`); every other credential takes the full route. Both must answer alike."""
+    case = api.open_case()
+    path = f"/cases/{case['id']}"
+    assert api.get("agent", path).status_code == 200  # held from now on
+    actor = {"username": "agent", "role": "agent", "organisation_id": None, "region": None}
+    short_lived = issue(JWT_SECRET, "agent", "access", timedelta(seconds=2), actor)
+    refresh = api.http.post("/auth/token", data={"username": "agent", "password": PASSWORD}).json()["refresh_token"]
+    credentials = {
+        "a valid token": {"Authorization": f"Bearer {api.token('agent')}"},
+        "the scheme in lower case": {"Authorization": f"bearer {api.token('agent')}"},
+        "a token about to expire": {"Authorization": f"Bearer {short_lived}"},
+        "a forged token": {"Authorization": "Bearer " + issue("another-secret-" * 4, "admin", "access",
+                                                              timedelta(minutes=5), {**actor, "role": "admin"})},
+        "a refresh token": {"Authorization": f"Bearer {refresh}"},
+        "no credential": {},
+        "a malformed header": {"Authorization": "Bearer"},
+        "a matching If-None-Match": {"Authorization": f"Bearer {api.token('agent')}", "If-None-Match": case_etag(case)},
+        "a stale If-None-Match": {"Authorization": f"Bearer {api.token('agent')}", "If-None-Match": '"x.1"'},
+    }
+    answers = {}
+    for what, headers in credentials.items():
+        here, there = api.http.get(path, headers=headers), intake_gateway.http.get(path, headers=headers)
+        assert (here.status_code, here.content, here.headers.get("etag")) == \
+            (there.status_code, there.content, there.headers.get("etag")), what
+        assert here.headers.get("x-correlation-id"), what
+        answers[what] = here.status_code
+    assert answers == {"a valid token": 200, "the scheme in lower case": 200, "a token about to expire": 200,
+                       "a forged token": 401, "a refresh token": 401, "no credential": 401,
+                       "a malformed header": 401, "a matching If-None-Match": 304, "a stale If-None-Match": 200}
+    # A token read successfully once is remembered; its expiry must still end its reads.
+    expired = {"Authorization": f"Bearer {short_lived}"}
+    wait_until(lambda: api.http.get(path, headers=expired).status_code == 401, 10, "the token's expiry")
+    assert "expired" in api.http.get(path, headers=expired).json()["detail"]
+
+
+def case_etag(case: dict) -> str:
+    return f'"{case["id"]}.{case["version"]}"'
