@@ -104,17 +104,9 @@ class ClockState:
         target = self.target(policy)
         if target is None:
             return []
-        due = self.due(policy, calendars)
-        if target.minutes is not None:
-            warnings = [(f"warn:{f:g}", deadline(target, self.started_at, calendars, self.pauses, f))
-                        for f in target.warn_at]
-        elif due is not None:  # "end of the 2nd working day": warn at shares of the business time to it
-            business = calendars.business
-            allowed = business.between(self.started_at, due)
-            warnings = [(f"warn:{f:g}", business.add(self.started_at, allowed * f)) for f in target.warn_at]
-        else:
-            warnings = []
-        marks = [*warnings, (BREACH, due)]
+        warnings = [(f"warn:{f:g}", deadline(target, self.started_at, calendars, self.pauses, f))
+                    for f in target.warn_at]
+        marks = [*warnings, (BREACH, self.due(policy, calendars))]
         return [(kind, when) for kind, when in marks if when is not None]
 
     def _escalations(self, policy: Policy, calendars: Calendars) -> list[tuple[str, datetime]]:

@@ -45,10 +45,12 @@ def deadline(target: Target, start: datetime, calendars: Calendars, pauses: Sequ
     calendar = calendars.of(target)
     if target.working_days is not None:
         # Working-day targets are the report clocks; they start at resolution, after the case's
-        # pauses (awaiting customer or reproduction), so no pause applies to them.
-        day = calendars.business.nth_working_day(start.astimezone(calendars.business.zone).date(),
-                                                 target.working_days)
-        return calendars.business.end_of_working_day(day)
+        # pauses (awaiting customer or reproduction), so no pause applies to them. Their warnings
+        # fall at shares of the business time up to that deadline.
+        business = calendars.business
+        due = business.end_of_working_day(business.nth_working_day(start.astimezone(business.zone).date(),
+                                                                   target.working_days))
+        return due if fraction == 1.0 else business.add(start, business.between(start, due) * fraction)
     allowed = allowed_seconds(target, start, calendars)
     assert allowed is not None
     return reach(calendar, start, allowed * fraction, pauses)

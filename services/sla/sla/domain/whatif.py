@@ -31,9 +31,8 @@ def what_if(policy: Policy, calendars: Calendars, tier: Tier, clock: Clock, star
     if target is None:
         return Answer(False, None, None, None, None, [])
     due = deadline(target, start, calendars, pauses)
-    warnings = [] if target.minutes is None else [
-        (fraction, at) for fraction in target.warn_at
-        if (at := deadline(target, start, calendars, pauses, fraction)) is not None]
+    warnings = [(fraction, at) for fraction in target.warn_at
+                if (at := deadline(target, start, calendars, pauses, fraction)) is not None]
     if due is None:
         return Answer(True, None, allowed_seconds(target, start, calendars), None, None, warnings)
     zone = calendars.business.zone

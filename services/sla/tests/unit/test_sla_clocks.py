@@ -12,6 +12,7 @@ from sla.domain.china import official_days
 from sla.domain.clocks import ClockState, Move, Outcome, on_status
 from sla.domain.deadlines import Calendars, Pause, elapsed
 from sla.domain.policy import DEFAULT_POLICY, Clock, Watch
+from sla.domain.whatif import what_if
 
 SH = ZoneInfo("Asia/Shanghai")
 HOLIDAYS, MAKEUP = official_days(2026)
@@ -136,3 +137,16 @@ def test_each_mark_fires_once_even_when_a_tier_change_moves_it() -> None:
     raised = clock.change_tier(Tier.P1, at(10, 23))
     assert raised.next_mark(P, CAL, frozenset({"warn:0.75"})) == ("warn:0.9", at(10, 9))
     assert raised.next_mark(P, CAL, frozenset({"warn:0.75", "warn:0.9", "breach"})) is None
+
+
+def test_a_report_clock_warns_at_shares_of_the_business_time_to_its_working_day_deadline() -> None:
+    # Fault service report: by the end of the 2nd working day after Mon 10:00 = Wed 25 Nov 18:00.
+    # Business time to it (09:00-18:00): Mon 8 h + Tue 9 h + Wed 9 h = 26 h.
+    # 75 % = 19.5 h: Mon 8 h, Tue 9 h, then 2.5 h into Wed = 11:30. 90 % = 23.4 h: Wed 09:00 + 6 h 24 min = 15:24.
+    report = ClockState(Clock.FAULT_REPORT, Tier.P3, at(10), DEFAULT_POLICY.version)
+    expected = [("warn:0.75", at(11, 30, day=25)), ("warn:0.9", at(15, 24, day=25)), ("breach", at(18, day=25))]
+    assert report.schedule(P, CAL) == expected
+    # What-if answers the same as the engine does.
+    answer = what_if(P, CAL, Tier.P3, Clock.FAULT_REPORT, at(10))
+    assert answer.deadline == at(18, day=25)
+    assert answer.warnings == [(0.75, at(11, 30, day=25)), (0.9, at(15, 24, day=25))]
