@@ -144,9 +144,9 @@ def test_a_p3_raised_to_p1_is_recomputed_from_its_original_start(world) -> None:
     case = opened(Tier.P3, at(10), 1002)
     # P3 remote response was due 10:30 (30 business min). Raised to P1 at 10:05: 10 min from the
     # original start, in hours: due 10:10. The restore clock gets P1's 4 h: due 14:00.
-    world.publish(case, CaseTierChanged(case_id=case.case_id, correlation_id=case.correlation_id,
-                                        occurred_at=at(10, 5), from_tier=Tier.P3, to_tier=Tier.P1,
-                                        reason="whole site down", changed_by="agent"))
+    world.publish(case)
+    world.wait_for("clock.started", 1, case.case_id)  # a case's clocks start together
+    world.publish(raised_to_p1(case))
     recomputed = {e["clock"]: e for e in world.wait_for("clock.recomputed", 2, case.case_id)}
     remote = recomputed["remote_response"]
     assert (remote["from_tier"], remote["tier"], instant(remote["previous_deadline"]), instant(remote["deadline"])) == (
@@ -155,6 +155,26 @@ def test_a_p3_raised_to_p1_is_recomputed_from_its_original_start(world) -> None:
     world.set_now(at(10, 10, 1))
     breach = world.wait_for("clock.breached", 1, case.case_id)[0]
     assert (breach["tier"], instant(breach["deadline"])) == ("P1", at(10, 10))
+
+
+def test_a_tier_change_heard_before_the_opening_starts_the_clocks_at_the_new_tier(world) -> None:
+    # The same case as above, but its two events arrive the other way round (they travel on different
+    # queues): the clocks start as P1 from the original start, and there was no P3 deadline to recompute.
+    world.set_now(at(10, 6))
+    case = opened(Tier.P3, at(10), 1005)
+    world.publish(raised_to_p1(case))
+    eventually(lambda: world.query("SELECT 1 FROM case_facts WHERE case_id = %s", str(case.case_id)), 20,
+               "the tier change recorded")
+    world.publish(case)
+    started = {e["clock"]: e for e in world.wait_for("clock.started", 2, case.case_id)}
+    assert (started["remote_response"]["tier"], instant(started["remote_response"]["deadline"])) == ("P1", at(10, 10))
+    assert instant(started["restore"]["deadline"]) == at(14)
+    assert world.heard_of("clock.recomputed", case.case_id) == []
+
+
+def raised_to_p1(case: CaseOpened) -> CaseTierChanged:
+    return CaseTierChanged(case_id=case.case_id, correlation_id=case.correlation_id, occurred_at=at(10, 5),
+                           from_tier=Tier.P3, to_tier=Tier.P1, reason="whole site down", changed_by="agent")
 
 
 def test_a_year_loaded_by_an_operator_moves_the_deadlines_of_open_clocks(world, tmp_path) -> None:
