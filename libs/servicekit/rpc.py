@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from eventlet.queue import Empty, LightQueue
+from eventlet.queue import LightQueue
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest
@@ -18,6 +18,7 @@ from nameko.extensions import Entrypoint
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from . import metrics
+from .messaging.batches import take_batch
 
 
 class _UnconfirmedPublisher(Publisher):
@@ -78,12 +79,7 @@ class _BatchRpc(Entrypoint):
 
     def _dispatch_batches(self) -> None:
         while True:
-            batch = [self._waiting.get()]
-            while len(batch) < self.batch_size:
-                try:
-                    batch.append(self._waiting.get_nowait())
-                except Empty:
-                    break
+            batch = take_batch(self._waiting, self.batch_size)
             messages = [message for _, message in batch]
             metrics.RPC_BATCH_SIZE.labels(self.container.service_name, self.method_name).observe(len(batch))
             try:

@@ -29,7 +29,7 @@ from enum import StrEnum
 from functools import partial
 
 import sqlalchemy.exc
-from eventlet.queue import Empty, LightQueue
+from eventlet.queue import LightQueue
 from kombu import Connection
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import SharedExtension
@@ -42,6 +42,7 @@ from .. import metrics
 from ..db import Tx
 from ..logs import log_context
 from . import topology
+from .batches import take_batch
 from .parking import Parking
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,7 @@ class EventConsumer(Consumer):
     def _dispatch_batches(self) -> None:
         """Hand what is waiting to a worker, up to `batch_size` events at a time."""
         while True:
-            batch = [self._waiting.get()]
-            while len(batch) < self.batch_size:
-                try:
-                    batch.append(self._waiting.get_nowait())
-                except Empty:
-                    break
+            batch = take_batch(self._waiting, self.batch_size)
             events = [event for event, _ in batch]
             try:
                 self.container.spawn_worker(self, (events,), {}, context_data={},

@@ -128,6 +128,37 @@ def _duplicate_key(command: OpenCase) -> tuple:
     return command.organisation_id, command.reporter.email, command.system_id, command.title.lower()
 
 
+def _opened(opening: Opening, decided: tuple[Tier, Tier, str], number: str, duplicate: dict[str, Any] | None,
+            now: datetime, linked_to: UUID | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One accepted opening: the new case's row and its first timeline entries."""
+    command, actor, (tier, suggested, hint) = opening.command, opening.actor, decided
+    case_id = uuid.uuid4()
+    row = {
+        "id": case_id, "number": number, "organisation_id": command.organisation_id,
+        "contract_id": command.contract_id, "system_id": command.system_id, "vendor": command.vendor,
+        "region": command.region, "catalogue_item": command.catalogue_item, "case_type": command.case_type.value,
+        "reporter": command.reporter.model_dump(mode="json"), "title": command.title,
+        "description": command.description, "impact": command.impact.model_dump(mode="json", exclude_none=True),
+        "urgency": command.urgency.value, "channel": command.channel.value, "tier": tier.value,
+        "suggested_tier": suggested.value, "status": CaseStatus.NEW.value, "assignee": None, "version": 1,
+        "created_at": now, "updated_at": now, "status_changed_at": now, "linked_case_id": linked_to,
+        "possible_duplicate_of": duplicate["id"] if duplicate else None,
+    }
+    entries = [repo.entry(case_id, "opened", actor.username, f"case {number} opened via {command.channel.value}",
+                          {"tier": tier.value, "suggested_tier": suggested.value, "hint": hint}, at=now)]
+    if duplicate:
+        entries.append(repo.entry(case_id, "possible_duplicate", actor.username,
+                                  f"possibly a duplicate of {duplicate['number']} (same reporter, system and title)",
+                                  {"case_id": str(duplicate["id"]), "number": duplicate["number"]},
+                                  internal=True, at=now))
+    if tier != suggested:
+        entries.append(repo.entry(case_id, "tier_changed", actor.username,
+                                  f"tier set to {tier.value} instead of the suggested {suggested.value}",
+                                  {"from": suggested.value, "to": tier.value, "reason": command.tier_reason},
+                                  at=now))
+    return row, entries
+
+
 def open_cases(tx: Tx, openings: list[Opening], now: datetime,
                linked_to: UUID | None = None) -> list[CaseView | errors.Refused]:
     """Open cases in the caller's transaction with one statement per table for all of them (numbers,
@@ -150,50 +181,22 @@ def open_cases(tx: Tx, openings: list[Opening], now: datetime,
     numbers = repo.next_case_sequences(tx.connection, year, len(accepted))
     rows, entries, events = [], [], []
     opened_here: dict[tuple, dict[str, Any]] = {}  # a duplicate may be in this very group
-    for position, ((index, opening, (tier, suggested, hint)), sequence) in enumerate(zip(accepted, numbers,
-                                                                                       strict=True)):
-        command, actor, case_id = opening.command, opening.actor, uuid.uuid4()
-        correlation = opening.correlation_id or str(case_id)
-        number = case_number(year, sequence)
-        row = {
-            "id": case_id, "number": number, "organisation_id": command.organisation_id,
-            "contract_id": command.contract_id, "system_id": command.system_id, "vendor": command.vendor,
-            "region": command.region, "catalogue_item": command.catalogue_item,
-            "case_type": command.case_type.value, "reporter": command.reporter.model_dump(mode="json"),
-            "title": command.title, "description": command.description,
-            "impact": command.impact.model_dump(mode="json", exclude_none=True), "urgency": command.urgency.value,
-            "channel": command.channel.value, "tier": tier.value, "suggested_tier": suggested.value,
-            "status": CaseStatus.NEW.value, "assignee": None, "version": 1, "created_at": now, "updated_at": now,
-            "status_changed_at": now, "linked_case_id": linked_to, "possible_duplicate_of": None,
-        }
+    for position, ((index, opening, decided), sequence) in enumerate(zip(accepted, numbers, strict=True)):
         duplicate = None
         if linked_to is None:
             duplicate = opened_here.get(keys[position]) or earlier.get(position)
+        row, case_entries = _opened(opening, decided, case_number(year, sequence), duplicate, now, linked_to)
+        if linked_to is None:
             opened_here.setdefault(keys[position], row)
-        if duplicate:
-            row["possible_duplicate_of"] = duplicate["id"]
+        outcomes[index] = case = view(row)
         rows.append(row)
-        entries.append(repo.entry(case_id, "opened", actor.username,
-                                  f"case {number} opened via {command.channel.value}",
-                                  {"tier": tier.value, "suggested_tier": suggested.value, "hint": hint}, at=now))
-        if duplicate:
-            entries.append(repo.entry(case_id, "possible_duplicate", actor.username,
-                                      f"possibly a duplicate of {duplicate['number']} "
-                                      "(same reporter, system and title)",
-                                      {"case_id": str(duplicate["id"]), "number": duplicate["number"]},
-                                      internal=True, at=now))
-        if tier != suggested:
-            entries.append(repo.entry(case_id, "tier_changed", actor.username,
-                                      f"tier set to {tier.value} instead of the suggested {suggested.value}",
-                                      {"from": suggested.value, "to": tier.value, "reason": command.tier_reason},
-                                      at=now))
-        case = view(row)
-        outcomes[index] = case
+        entries += case_entries
+        correlation = opening.correlation_id or str(case.id)
         events += [_case_updated(case, correlation),
-                   CaseOpened(case_id=case_id, correlation_id=correlation, occurred_at=now, case_number=number,
-                              organisation_id=command.organisation_id, contract_id=command.contract_id,
-                              system_id=command.system_id, tier=tier, channel=command.channel, title=command.title,
-                              vendor=command.vendor, region=command.region)]
+                   CaseOpened(case_id=case.id, correlation_id=correlation, occurred_at=now, case_number=case.number,
+                              organisation_id=case.organisation_id, contract_id=case.contract_id,
+                              system_id=case.system_id, tier=case.tier, channel=opening.command.channel,
+                              title=case.title, vendor=case.vendor, region=case.region)]
     repo.insert_cases(tx.connection, rows)
     repo.append_many(tx.connection, entries)
     tx.emit_many(events)
