@@ -72,6 +72,18 @@ class Tx:
         must count a fact exactly once are incremented here."""
         self._after_commit.append(action)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that is undone alone if it raises: its statements, and the
+        events and after-commit actions it recorded (events are written only at commit)."""
+        marks = len(self._unrecorded), len(self.emitted), len(self._after_commit)
+        try:
+            with self.connection.begin_nested():
+                yield
+        except BaseException:
+            del self._unrecorded[marks[0]:], self.emitted[marks[1]:], self._after_commit[marks[2]:]
+            raise
+
     def claim(self, consumer: str, events: list[Event]) -> set[UUID]:
         """Record that `consumer` processed `events`; return the ids it had not processed before."""
         # One statement for the batch: this is the hot path of every consumer.

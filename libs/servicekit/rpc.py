@@ -8,6 +8,8 @@ so the wait buys nothing and the call returns sooner without it.
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
 from functools import partial
 
 from eventlet.queue import LightQueue
@@ -19,6 +21,8 @@ from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from . import metrics
 from .messaging.batches import take_batch
+
+log = logging.getLogger(__name__)
 
 
 class _UnconfirmedPublisher(Publisher):
@@ -69,6 +73,10 @@ class _BatchRpc(Entrypoint):
 
     def stop(self) -> None:
         self.rpc_consumer.unregister_provider(self)
+        # Calls received but not yet handed to a worker go back to the queue for another replica:
+        # spawned after the workers were waited for, they could not be answered or acknowledged.
+        while not self._waiting.empty():
+            self.rpc_consumer.requeue_message(self._waiting.get_nowait()[1])
 
     def handle_message(self, body, message) -> None:
         kwargs = body.get("kwargs") if isinstance(body, dict) else None
@@ -81,22 +89,31 @@ class _BatchRpc(Entrypoint):
         while True:
             batch = take_batch(self._waiting, self.batch_size)
             messages = [message for _, message in batch]
-            metrics.RPC_BATCH_SIZE.labels(self.container.service_name, self.method_name).observe(len(batch))
             try:
                 self.container.spawn_worker(self, ([kwargs for kwargs, _ in batch],), {}, context_data={},
                                             handle_result=partial(self._reply, messages))
             except ContainerBeingKilled:
                 for message in messages:
                     self.rpc_consumer.requeue_message(message)
+                continue
+            metrics.RPC_BATCH_SIZE.labels(self.container.service_name, self.method_name).observe(len(batch))
 
     def _reply(self, messages, worker_ctx, result, exc_info):
         for index, message in enumerate(messages):
             if exc_info is not None:
-                self.rpc_consumer.handle_result(message, None, exc_info)
+                outcome = (None, exc_info)
             elif isinstance(result[index], tuple):  # that call failed alone: its caller gets the error
-                self.rpc_consumer.handle_result(message, None, result[index])
+                outcome = (None, result[index])
             else:
-                self.rpc_consumer.handle_result(message, result[index], None)
+                outcome = (result[index], None)
+            try:
+                self.rpc_consumer.handle_result(message, *outcome)
+            except Exception:  # the others still get their replies
+                # Acknowledged all the same: redelivered, the call would be done a second time. Its
+                # caller times out and retries with its Idempotency-Key.
+                log.exception("the reply to %s could not be sent", self.method_name)
+                with suppress(Exception):
+                    self.rpc_consumer.queue_consumer.ack_message(message)
         return result, exc_info
 
 

@@ -93,6 +93,25 @@ def test_a_rolled_back_transaction_publishes_nothing(intake_url: str, services) 
                             {"id": event.event_id}).scalar() == 0
 
 
+def test_a_savepoint_that_fails_takes_its_events_and_after_commit_actions_with_it(infra: Infra) -> None:
+    intake_url = infra.database("sd_savepoint", versions_dir("intake"))  # no relay publishes from it
+    kept, undone = note(), note()
+    ran: list[str] = []
+    with UnitOfWork(make_engine(intake_url, 1), "intake").transaction() as tx:
+        tx.emit(kept)
+        tx.after_commit(lambda: ran.append("kept"))
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.emit(undone)
+            tx.after_commit(lambda: ran.append("undone"))
+            raise RuntimeError("this part fails")
+        assert tx.emitted == [kept]
+    assert ran == ["kept"]
+    with make_engine(intake_url, 1).connect() as conn:
+        stored = conn.execute(text("SELECT event_id FROM outbox WHERE event_id IN (:a, :b)"),
+                              {"a": kept.event_id, "b": undone.event_id}).scalars().all()
+    assert [str(e) for e in stored] == [str(kept.event_id)]
+
+
 def test_a_service_cannot_emit_another_services_event(intake_url: str) -> None:
     with pytest.raises(ValueError, match="intake owns it"), \
             UnitOfWork(make_engine(intake_url, 1), "sla").transaction() as tx:

@@ -255,7 +255,7 @@ def fire_chase(tx: Tx, now: datetime, limit: int) -> int:
     due = repo.claim_due(tx.connection, now, limit)
     for assignment in due:
         try:
-            with tx.connection.begin_nested():  # a savepoint: one failing mark is undone alone
+            with tx.savepoint():  # one failing mark is undone alone, with the events it emitted
                 _fire_mark(tx, assignment, now)
         except Exception:  # one mark that cannot be fired must not stop every mark behind it
             log.exception("chase mark %s of case %s failed; it is tried again in %s", assignment.next_mark,

@@ -536,11 +536,11 @@ def record_foreign_event(tx: Tx, event: Event) -> None:
 
 def record_foreign_events(tx: Tx, events: list[Event]) -> None:
     """Other services' events as timeline entries, all in one statement."""
-    made = [(event.case_id, entry) for event in events
+    made = [(event, entry) for event in events
             if event.case_id is not None and (entry := reactions.entry_for(event)) is not None]
-    known = repo.existing_cases(tx.connection, {case_id for case_id, _ in made})
-    for case_id, entry in made:
-        if case_id not in known:
-            log.warning("%s for unknown case %s: not on any timeline", entry.kind, case_id)
-    repo.append_many(tx.connection, [repo.entry(case_id, e.kind, e.actor, e.summary, e.data, e.internal, at=e.at)
-                                     for case_id, e in made if case_id in known])
+    known = repo.existing_cases(tx.connection, {event.case_id for event, _ in made})
+    for event, _ in made:
+        if event.case_id not in known:
+            log.warning("%s for unknown case %s: not on any timeline", event.event_type, event.case_id)
+    repo.append_many(tx.connection, [repo.entry(event.case_id, e.kind, e.actor, e.summary, e.data, e.internal,
+                                                at=e.at) for event, e in made if event.case_id in known])

@@ -40,7 +40,7 @@ from contracts.intake import (
     Transition,
 )
 from servicekit.db import Tx
-from servicekit.messaging.consumer import event_consumer
+from servicekit.messaging.consumer import event_consumer, is_database_outage
 from servicekit.problems import answer, reply
 from servicekit.rpc import batch_rpc, rpc
 from servicekit.service import PlatformService
@@ -105,8 +105,10 @@ class IntakeService(PlatformService):
         try:
             with self.db.transaction() as tx:
                 outcomes = iter(handlers.open_cases(tx, [p for p in parsed if isinstance(p, handlers.Opening)], now))
-        except Exception:
-            if len(calls) == 1:
+        except Exception as exc:
+            # The database unreachable (perhaps mid-COMMIT: the group may have been saved) is no
+            # reason to try again here: every caller gets the error, and retries with its key.
+            if len(calls) == 1 or is_database_outage(exc):
                 raise
             log.exception("opening %d cases together failed; each is tried alone", len(calls))
             return [self._open_alone(call, now) for call in calls]

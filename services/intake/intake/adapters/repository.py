@@ -182,8 +182,8 @@ def lock_duplicate_keys(conn: Connection, keys: list[str]) -> None:
     system and title) until this transaction ends: a concurrent one then sees this one's case
     instead of missing it. Taken in one order, so two groups wait for each other, never deadlock."""
     if keys:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, h) FROM (SELECT hashtext(k) AS h FROM "
-                             "unnest(%s) AS k ORDER BY k) ordered", (DUPLICATE_LOCKS, sorted(set(keys))))
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM "
+                             "unnest(%s) AS k ORDER BY h) ordered", (DUPLICATE_LOCKS, keys))
 
 
 def find_recent_duplicates(conn: Connection, keys: list[tuple[UUID, str, str, str]],

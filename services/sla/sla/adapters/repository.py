@@ -101,10 +101,12 @@ def update_case(conn: Connection, case_id: UUID, tier: Tier, status: CaseStatus)
 
 def lock_cases(conn: Connection, case_ids: Sequence[UUID]) -> None:
     """Serialise everything that happens to each case (across workers and replicas) for this
-    transaction, even before the case itself is known. Taken in one order, so that two batches
-    sharing cases wait for each other instead of deadlocking."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest(CAST(:ids AS text[])) AS id ORDER BY id"),
-                 {"ids": sorted({str(case_id) for case_id in case_ids})})
+    transaction, even before the case itself is known. A batch of openings takes its locks in one
+    order (of the lock keys), so two such batches wait for each other instead of deadlocking; a
+    deadlock with a batch of other events, which locks case by case, is retried by the consumer."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(id) AS h "
+                      "FROM unnest(CAST(:ids AS text[])) AS id ORDER BY h) ordered"),
+                 {"ids": [str(case_id) for case_id in case_ids]})
 
 
 def record_fact(conn: Connection, case_id: UUID, event_id: UUID, fact: CaseFact) -> None:
