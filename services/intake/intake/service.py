@@ -90,16 +90,17 @@ class IntakeService(PlatformService):
                            if isinstance(e, CaseUpdated) and (e.view["id"], e.view["version"]) != answered)
             return result
 
-        reply = answer(run)
-        if changed and "data" in reply:
-            reply["views"] = changed
-        return reply
+        answered = answer(run)
+        if changed and "data" in answered:
+            answered["views"] = changed
+        return answered
 
     @batch_rpc("correlation_id", "actor", "command", batch_size=100)
     def open_case(self, calls: list[dict]) -> list[dict | tuple]:
         """Creations waiting together open in one transaction: one statement per table and one
         commit for all of them (group commit). If the transaction fails, each is tried again
-        alone, so one creation's failure never takes the others with it."""
+        alone, so one creation's failure never takes the others with it. A group is at most the
+        calls the RPC queue's prefetch (`max_workers`) lets in at once."""
         now = self.clock()
         parsed = [self._opening(call) for call in calls]
         try:
