@@ -45,8 +45,7 @@ class Tx:
     connection: Connection
     service: str
     correlation_id: str | None = None
-    emitted: list[Event] = field(default_factory=list)
-    _unrecorded: list[Event] = field(default_factory=list)
+    emitted: list[Event] = field(default_factory=list)  # written to the outbox at commit
     _session: Session | None = None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
@@ -64,7 +63,6 @@ class Tx:
         # Checked now, written at commit: a transaction that emits per event (a consumer's batch, a
         # group of creations) writes its whole outbox share in one statement.
         outbox.check_owner(self.service, events)
-        self._unrecorded.extend(events)
         self.emitted.extend(events)
 
     def after_commit(self, action: Callable[[], None]) -> None:
@@ -76,12 +74,12 @@ class Tx:
     def savepoint(self) -> Iterator[None]:
         """A part of the transaction that is undone alone if it raises: its statements, and the
         events and after-commit actions it recorded (events are written only at commit)."""
-        marks = len(self._unrecorded), len(self.emitted), len(self._after_commit)
+        events, actions = len(self.emitted), len(self._after_commit)
         try:
             with self.connection.begin_nested():
                 yield
         except BaseException:
-            del self._unrecorded[marks[0]:], self.emitted[marks[1]:], self._after_commit[marks[2]:]
+            del self.emitted[events:], self._after_commit[actions:]
             raise
 
     def claim(self, consumer: str, events: list[Event]) -> set[UUID]:
@@ -93,8 +91,7 @@ class Tx:
         return {UUID(str(event_id)) for (event_id,) in result}
 
     def _flush(self) -> None:
-        outbox.record_many(self.connection, self.service, self._unrecorded)
-        self._unrecorded.clear()
+        outbox.record_many(self.connection, self.emitted)
         if self._session is not None:
             self._session.commit()  # flushes into the enclosing transaction, which commits it
             self._session.close()

@@ -20,11 +20,10 @@ def check_owner(service: str, events: list[Event]) -> None:
             raise ForeignEventError(f"{service} cannot emit {event.event_type}: {event.PRODUCER} owns it")
 
 
-def record_many(connection: Connection, service: str, events: list[Event]) -> None:
-    """One statement for many events (executemany)."""
+def record_many(connection: Connection, events: list[Event]) -> None:
+    """One statement for many events (executemany); their owner was checked when they were emitted."""
     if not events:
         return
-    check_owner(service, events)
     rows = [{"event_id": event.event_id, "event_type": event.event_type,
              "exchange": topology.exchange_for(type(event)).name, "routing_key": event.event_type,
              "correlation_id": event.correlation_id, "body": event.to_json()} for event in events]

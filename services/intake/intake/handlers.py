@@ -6,7 +6,6 @@ Each takes the transaction, the acting principal, the command and the current ti
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -175,7 +174,7 @@ def open_cases(tx: Tx, openings: list[Opening], now: datetime,
     keys = [_duplicate_key(opening.command) for _, opening, _ in accepted]
     earlier: dict[int, dict[str, Any]] = {}
     if linked_to is None:
-        repo.lock_duplicate_keys(tx.connection, [json.dumps(key, default=str) for key in keys])
+        repo.lock_duplicate_keys(tx.connection, keys)
         earlier = repo.find_recent_duplicates(tx.connection, keys, now - DUPLICATE_WINDOW)
     year = now.astimezone(NUMBERING_ZONE).year
     numbers = repo.next_case_sequences(tx.connection, year, len(accepted))

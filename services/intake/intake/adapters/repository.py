@@ -73,7 +73,7 @@ def entry(case_id: UUID, kind: str, actor: str, summary: str, data: dict | None 
 def append(conn: Connection, case_id: UUID, kind: str, actor: str, summary: str, data: dict | None = None,
            internal: bool = False, at: datetime | None = None) -> None:
     """Add a timeline entry."""
-    conn.execute(_INSERT_ENTRY, entry(case_id, kind, actor, summary, data, internal, at))
+    append_many(conn, [entry(case_id, kind, actor, summary, data, internal, at)])
 
 
 def append_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
@@ -177,13 +177,14 @@ def query_cases(conn: Connection, query: CaseQuery, actor: Actor) -> tuple[list[
 DUPLICATE_LOCKS = 1  # advisory lock namespace: (this, hash of a duplicate key)
 
 
-def lock_duplicate_keys(conn: Connection, keys: list[str]) -> None:
+def lock_duplicate_keys(conn: Connection, keys: list[tuple]) -> None:
     """Serialise openings that could be duplicates of each other (same organisation, reporter,
     system and title) until this transaction ends: a concurrent one then sees this one's case
     instead of missing it. Taken in one order, so two groups wait for each other, never deadlock."""
     if keys:
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM "
-                             "unnest(%s) AS k ORDER BY h) ordered", (DUPLICATE_LOCKS, keys))
+                             "unnest(%s) AS k ORDER BY h) ordered",
+                             (DUPLICATE_LOCKS, [json.dumps(key, default=str) for key in keys]))
 
 
 def find_recent_duplicates(conn: Connection, keys: list[tuple[UUID, str, str, str]],
